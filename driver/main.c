@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * accelshare - module, device nodes and ioctl tables.
+ *
+ * /dev/accelshare is the tenant node: every open file is a context.
+ * /dev/accelshare-ctl is the control node, for CAP_SYS_ADMIN only.
+ * Each ioctl maps to one *_ioctl() function in the file of its concern.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/numa.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "accelshare_drv.h"
+
+static char *ash_mem;
+module_param_named(mem, ash_mem, charp, 0444);
+MODULE_PARM_DESC(mem, "Memory capacity of device 0, e.g. 512M or 4G (default: a quarter of RAM)");
+
+static int ash_numa_node = NUMA_NO_NODE;
+module_param_named(numa_node, ash_numa_node, int, 0444);
+MODULE_PARM_DESC(numa_node, "NUMA node device 0's memory is allocated on (default: any)");
+
+static unsigned int ash_slice_us = 2000;
+module_param_named(slice_us, ash_slice_us, uint, 0444);
+MODULE_PARM_DESC(slice_us, "Scheduler time slice in microseconds (100..1000000, default 2000)");
+
+/**
+ * ash_copy_in() - copy an ioctl argument in, extensible by size
+ * @karg: the kernel's struct.
+ * @ksize: its size.
+ * @uarg: the caller's struct.
+ * @usize: its size, from the ioctl number.
+ *
+ * A caller built against a newer header may pass a larger struct; its tail
+ * must be zero.  Every struct of this ABI is at its first version, so a
+ * smaller struct is malformed.
+ *
+ * Return: 0, -EINVAL (too small), -E2BIG (non-zero tail) or -EFAULT.
+ */
+int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
+		unsigned int usize)
+{
+	if (usize < ksize)
+		return -EINVAL;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+int ash_copy_out(void __user *uarg, const void *karg, size_t ksize)
+{
+	return copy_to_user(uarg, karg, ksize) ? -EFAULT : 0;
+}
+
+bool ash_is_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+/*
+ * Does @cmd name the ioctl @known?  Type, number and direction must match;
+ * the size bits carry the caller's struct size, checked by ash_copy_in().
+ */
+static bool ash_ioctl_match(unsigned int known, unsigned int cmd)
+{
+	return _IOC_TYPE(known) == _IOC_TYPE(cmd) &&
+	       _IOC_NR(known) == _IOC_NR(cmd) &&
+	       _IOC_DIR(known) == _IOC_DIR(cmd);
+}
+
+/* Tenant node */
+
+struct ash_tenant_ioctl {
+	unsigned int cmd;
+	int (*func)(struct ash_context *ctx, void __user *uarg,
+		    unsigned int usize);
+};
+
+static const struct ash_tenant_ioctl ash_tenant_ioctls[] = {
+	{ ASH_IOC_BIND, ash_context_bind_ioctl },
+	{ ASH_IOC_PARTITION_INFO, ash_context_partition_info_ioctl },
+	{ ASH_IOC_BUF_ALLOC, ash_buffer_alloc_ioctl },
+	{ ASH_IOC_BUF_FREE, ash_buffer_free_ioctl },
+	{ ASH_IOC_BUF_INFO, ash_buffer_info_ioctl },
+};
+
+static int ash_tenant_open(struct inode *inode, struct file *file)
+{
+	struct ash_context *ctx;
+
+	ctx = ash_context_create();
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	file->private_data = ctx;
+	return nonseekable_open(inode, file);
+}
+
+static int ash_tenant_release(struct inode *inode, struct file *file)
+{
+	ash_context_destroy(file->private_data);
+	return 0;
+}
+
+static long ash_tenant_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ash_tenant_ioctls); i++)
+		if (ash_ioctl_match(ash_tenant_ioctls[i].cmd, cmd))
+			return ash_tenant_ioctls[i].func(file->private_data,
+							 (void __user *)arg,
+							 _IOC_SIZE(cmd));
+	return -ENOTTY;
+}
+
+static int ash_tenant_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return ash_buffer_mmap(file->private_data, vma);
+}
+
+static const struct file_operations ash_tenant_fops = {
+	.owner = THIS_MODULE,
+	.open = ash_tenant_open,
+	.release = ash_tenant_release,
+	.unlocked_ioctl = ash_tenant_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = ash_tenant_mmap,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice ash_tenant_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = ASH_DRV_NAME,
+	.fops = &ash_tenant_fops,
+	.mode = 0666,
+};
+
+/* Control node */
+
+struct ash_ctl_ioctl {
+	unsigned int cmd;
+	int (*func)(void __user *uarg, unsigned int usize);
+};
+
+static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
+	{ ASH_CTL_DEVICE_INFO, ash_device_info_ioctl },
+	{ ASH_CTL_PART_CREATE, ash_partition_create_ioctl },
+	{ ASH_CTL_PART_SET, ash_partition_set_ioctl },
+	{ ASH_CTL_PART_DELETE, ash_partition_delete_ioctl },
+	{ ASH_CTL_PART_INFO, ash_partition_info_ioctl },
+	{ ASH_CTL_CTX_INFO, ash_context_info_ioctl },
+};
+
+/*
+ * The privilege check is made at open, as for other device nodes: a file
+ * opened by an administrator may be handed to a helper.
+ */
+static int ash_ctl_open(struct inode *inode, struct file *file)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return nonseekable_open(inode, file);
+}
+
+static long ash_ctl_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ash_ctl_ioctls); i++)
+		if (ash_ioctl_match(ash_ctl_ioctls[i].cmd, cmd))
+			return ash_ctl_ioctls[i].func((void __user *)arg,
+						      _IOC_SIZE(cmd));
+	return -ENOTTY;
+}
+
+static const struct file_operations ash_ctl_fops = {
+	.owner = THIS_MODULE,
+	.open = ash_ctl_open,
+	.unlocked_ioctl = ash_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice ash_ctl_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = ASH_DRV_NAME "-ctl",
+	.fops = &ash_ctl_fops,
+	.mode = 0600,
+};
+
+/* Module */
+
+static int __init ash_parse_params(u64 *capacity)
+{
+	char *end;
+
+	if (ash_mem) {
+		*capacity = memparse(ash_mem, &end);
+		if (end == ash_mem || *end) {
+			pr_err("mem=%s: not a size (use bytes or K, M, G, T)\n",
+			       ash_mem);
+			return -EINVAL;
+		}
+	} else {
+		*capacity = ((u64)totalram_pages() << PAGE_SHIFT) / 4;
+	}
+	*capacity = round_down(*capacity, PAGE_SIZE);
+	if (!*capacity) {
+		pr_err("mem=%s: capacity must be at least one page\n", ash_mem);
+		return -EINVAL;
+	}
+	if (ash_numa_node != NUMA_NO_NODE &&
+	    (ash_numa_node < 0 || ash_numa_node >= MAX_NUMNODES ||
+	     !node_online(ash_numa_node))) {
+		pr_err("numa_node=%d: no such online node\n", ash_numa_node);
+		return -EINVAL;
+	}
+	if (ash_slice_us < 100 || ash_slice_us > 1000000) {
+		pr_err("slice_us=%u: must be 100..1000000\n", ash_slice_us);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init ash_init(void)
+{
+	u64 capacity;
+	int ret;
+
+	ret = ash_parse_params(&capacity);
+	if (ret)
+		return ret;
+	ret = ash_device_create(0, capacity, ash_numa_node, ash_slice_us);
+	if (ret)
+		return ret;
+	ret = misc_register(&ash_tenant_dev);
+	if (ret)
+		goto err_devices;
+	ret = misc_register(&ash_ctl_dev);
+	if (ret)
+		goto err_tenant_dev;
+	pr_info("device 0: %llu MiB host memory\n", capacity >> 20);
+	return 0;
+
+err_tenant_dev:
+	misc_deregister(&ash_tenant_dev);
+err_devices:
+	ash_devices_destroy();
+	return ret;
+}
+
+/* No file of either node is open (each holds the module), so no context. */
+static void __exit ash_exit(void)
+{
+	misc_deregister(&ash_ctl_dev);
+	misc_deregister(&ash_tenant_dev);
+	ash_partitions_destroy();
+	ash_devices_destroy();
+}
+
+module_init(ash_init);
+module_exit(ash_exit);
+
+MODULE_DESCRIPTION("accelshare: accelerator memory partitions and time-slicing for tenants");
+MODULE_LICENSE("GPL");

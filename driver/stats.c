@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * accelshare - statistics queries: devices, partitions and contexts as the
+ * administrator (control node) and a tenant (its own partition) see them.
+ */
+#include <linux/cred.h>
+#include <linux/pid.h>
+#include <linux/string.h>
+
+#include "accelshare_drv.h"
+
+int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
+{
+	struct ash_device_info info;
+	struct ash_device *dev;
+	int ret;
+
+	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
+	if (ret)
+		return ret;
+	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
+		return -EINVAL;
+
+	mutex_lock(&ash_registry_lock);
+	dev = ash_device_lookup(info.device);
+	if (!dev) {
+		mutex_unlock(&ash_registry_lock);
+		return -ENODEV;
+	}
+	info.kind = dev->kind;
+	info.numa_node = dev->numa_node;
+	info.slice_us = dev->slice_us;
+	info.nr_partitions = dev->nr_partitions;
+	info.nr_contexts = dev->nr_contexts;
+	spin_lock(&dev->mem_lock);
+	info.mem_capacity = dev->pool.capacity;
+	info.mem_used = dev->pool.used;
+	info.mem_min_total = dev->pool.min_total;
+	spin_unlock(&dev->mem_lock);
+	mutex_unlock(&ash_registry_lock);
+	info.pad = 0;
+	return ash_copy_out(uarg, &info, sizeof(info));
+}
+
+/* Fill @info from @part; the access list only for the administrator. */
+static void ash_partition_fill(struct ash_partition_info *info,
+			       struct ash_partition *part, bool with_acl)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct ash_device *dev = part->dev;
+	u32 i;
+
+	lockdep_assert_held(&ash_registry_lock);
+	memset(info, 0, sizeof(*info));
+	info->id = part->id;
+	strscpy(info->name, part->name, sizeof(info->name));
+	info->device = dev->id;
+	info->weight = part->weight;
+	info->max_contexts = part->max_contexts;
+	info->max_buffers = part->max_buffers;
+	info->nr_contexts = part->nr_contexts;
+	info->busy_ns = atomic64_read(&part->busy_ns);
+	spin_lock(&dev->mem_lock);
+	info->mem_max = part->quota.max;
+	info->mem_min = part->quota.min;
+	info->mem_used = part->quota.used;
+	info->nr_buffers = part->nr_buffers;
+	spin_unlock(&dev->mem_lock);
+	if (!with_acl)
+		return;
+	info->nr_uids = part->nr_uids;
+	info->nr_gids = part->nr_gids;
+	for (i = 0; i < part->nr_uids; i++)
+		info->uids[i] = from_kuid_munged(ns, part->uids[i]);
+	for (i = 0; i < part->nr_gids; i++)
+		info->gids[i] = from_kgid_munged(ns, part->gids[i]);
+}
+
+/* Input checks shared by both nodes; @flags is what the node accepts. */
+static int ash_partition_info_in(struct ash_partition_info *info,
+				 void __user *uarg, unsigned int usize,
+				 u32 flags)
+{
+	int ret;
+
+	ret = ash_copy_in(info, sizeof(*info), uarg, usize);
+	if (ret)
+		return ret;
+	if ((info->flags & ~flags) ||
+	    !ash_is_zero(info->reserved, sizeof(info->reserved)))
+		return -EINVAL;
+	if ((info->flags & ASH_PART_INFO_BY_NAME) &&
+	    !ash_name_valid(info->name))
+		return -EINVAL;
+	return 0;
+}
+
+int ash_partition_info_ioctl(void __user *uarg, unsigned int usize)
+{
+	struct ash_partition_info info;
+	struct ash_partition *part;
+	u32 id;
+	int ret;
+
+	ret = ash_partition_info_in(&info, uarg, usize, ASH_PART_INFO_BY_NAME);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ash_registry_lock);
+	id = info.id;
+	if (info.flags & ASH_PART_INFO_BY_NAME)
+		part = ash_partition_find_name(info.name);
+	else
+		part = ash_partition_find_from(&id);
+	if (part)
+		ash_partition_fill(&info, part, true);
+	mutex_unlock(&ash_registry_lock);
+	if (!part)
+		return -ENOENT;
+	return ash_copy_out(uarg, &info, sizeof(info));
+}
+
+int ash_context_partition_info_ioctl(struct ash_context *ctx,
+				     void __user *uarg, unsigned int usize)
+{
+	struct ash_partition *part = ash_context_partition(ctx);
+	struct ash_partition_info info;
+	int ret;
+
+	ret = ash_partition_info_in(&info, uarg, usize, 0);
+	if (ret)
+		return ret;
+	if (!part)
+		return -EBADFD;
+	mutex_lock(&ash_registry_lock);
+	ash_partition_fill(&info, part, false);
+	mutex_unlock(&ash_registry_lock);
+	return ash_copy_out(uarg, &info, sizeof(info));
+}
+
+int ash_context_info_ioctl(void __user *uarg, unsigned int usize)
+{
+	struct ash_context_info info;
+	struct ash_context *ctx;
+	u32 id;
+	int ret;
+
+	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
+	if (ret)
+		return ret;
+	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
+		return -EINVAL;
+
+	mutex_lock(&ash_registry_lock);
+	id = info.id;
+	ctx = ash_context_find_from(&id);
+	if (ctx) {
+		memset(&info, 0, sizeof(info));
+		info.id = id;
+		info.pid = pid_vnr(ctx->pid);
+		info.uid = from_kuid_munged(current_user_ns(), ctx->uid);
+		info.partition_id = ctx->part->id;
+		info.device = ctx->part->dev->id;
+		strscpy(info.partition, ctx->part->name,
+			sizeof(info.partition));
+		info.mem_used = atomic64_read(&ctx->mem_used);
+		info.nr_buffers = atomic_read(&ctx->nr_buffers);
+		info.busy_ns = atomic64_read(&ctx->busy_ns);
+	}
+	mutex_unlock(&ash_registry_lock);
+	if (!ctx)
+		return -ENOENT;
+	return ash_copy_out(uarg, &info, sizeof(info));
+}
