@@ -62,7 +62,7 @@ struct ash_device {
 	u32 kind;
 	int numa_node;
 	u32 slice_us;
-	spinlock_t mem_lock;
+	spinlock_t mem_lock;	/* see above: pool, quotas, nr_buffers */
 	struct ash_mem_pool pool;
 	u32 nr_partitions;
 	u32 nr_contexts;

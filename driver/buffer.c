@@ -18,11 +18,10 @@
 #include <linux/numa.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "accelshare_drv.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#ifndef ASH_HAVE_VM_FLAGS_SET	/* see Kbuild */
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
@@ -44,8 +43,10 @@ static void ash_buffer_free_pages(struct page **pages, unsigned long n)
 {
 	unsigned long i;
 
-	/* put_page(), not __free_page(): a page pinned for I/O stays valid
-	 * until the I/O lets it go. */
+	/*
+	 * put_page(), not __free_page(): a page pinned for I/O stays valid
+	 * until the I/O lets it go.
+	 */
 	for (i = 0; i < n; i++) {
 		put_page(pages[i]);
 		if (!(i % 512))
@@ -74,8 +75,10 @@ static int ash_buffer_alloc_pages(struct ash_buffer *buf, int nid)
 	while (i < buf->nr_pages) {
 		while (order && (1UL << order) > buf->nr_pages - i)
 			order--;
-		/* Large chunks are a bonus, not worth reclaim; single
-		 * pages may reclaim but must not invoke the OOM killer. */
+		/*
+		 * Large chunks are a bonus, not worth reclaim; single
+		 * pages may reclaim but must not invoke the OOM killer.
+		 */
 		gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN |
 		      (order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL);
 		if (nid != NUMA_NO_NODE)

@@ -16,8 +16,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-typedef uint32_t u32;
-typedef uint64_t u64;
+typedef __UINT32_TYPE__ u32;
+typedef __UINT64_TYPE__ u64;
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #endif
 

@@ -108,6 +108,10 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 		goto out_unlock;
 	part->nr_contexts++;
 	part->dev->nr_contexts++;
+	/*
+	 * Publish the binding last: ioctls that find ctx->part set rely on
+	 * everything above, without taking the lock.
+	 */
 	smp_store_release(&ctx->part, part);
 out_unlock:
 	mutex_unlock(&ash_registry_lock);

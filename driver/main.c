@@ -6,6 +6,8 @@
  * /dev/accelshare-ctl is the control node, for CAP_SYS_ADMIN only.
  * Each ioctl maps to one *_ioctl() function in the file of its concern.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>

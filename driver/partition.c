@@ -194,8 +194,10 @@ int ash_partition_create_ioctl(void __user *uarg, unsigned int usize)
 	spin_unlock(&dev->mem_lock);
 	if (ret)
 		goto err_erase;
-	/* Copied out under the lock so that a failed copy can still undo
-	 * the creation before anyone sees the partition. */
+	/*
+	 * Copied out under the lock so that a failed copy can still undo
+	 * the creation before anyone sees the partition.
+	 */
 	p.id = part->id;
 	ret = ash_copy_out(uarg, &p, sizeof(p));
 	if (ret)

@@ -135,8 +135,10 @@ int ash_quota_charge(struct ash_mem_pool *pool, struct ash_mem_quota *q,
 		return -EINVAL;
 	if (check_add_overflow(q->used, bytes, &q_used) || q_used > q->max)
 		return -EDQUOT;
-	/* The part of the charge that falls inside q's own guarantee was
-	 * reserved for it already and stops being reserved now. */
+	/*
+	 * The part of the charge that falls inside q's own guarantee was
+	 * reserved for it already and stops being reserved now.
+	 */
 	reserved = pool->reserved - unused_min(q->used, q->min) +
 		   unused_min(q_used, q->min);
 	/* reserved <= capacity by the invariant, so no underflow. */

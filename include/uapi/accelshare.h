@@ -30,8 +30,10 @@
 
 #define ASH_IOC_MAGIC		0xC5
 
-/* Partition names: 1..31 bytes of [A-Za-z0-9_.-], not starting with '-' or
- * '.', NUL-terminated inside the field. */
+/*
+ * Partition names: 1..31 bytes of [A-Za-z0-9_.-], not starting with '-' or
+ * '.', NUL-terminated inside the field.
+ */
 #define ASH_NAME_MAX		32
 
 /* Entries in a partition's access list, for uids and for gids each. */
