@@ -38,7 +38,7 @@ echo "build-debug-kernel: building $srcver debug kernel in $out (first run only,
 		CONFIG_*) grep -qx "$line" .config || { echo "not set: $line"; missing=1; } ;; esac
 	done < "$frag"
 	[ $missing -eq 0 ]
-	make -s -j"$(nproc)" bzImage modules_prepare
+	make -s -j"$(nproc)" bzImage modules
 } >"$log" 2>&1 || { echo "build-debug-kernel: failed, see $log" >&2; tail -20 "$log" >&2; exit 1; }
 touch "$out/.done"
 echo "$out/build"
