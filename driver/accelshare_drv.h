@@ -196,5 +196,6 @@ int ash_partition_info_ioctl(void __user *uarg, unsigned int usize);
 int ash_context_partition_info_ioctl(struct ash_context *ctx,
 				     void __user *uarg, unsigned int usize);
 int ash_context_info_ioctl(void __user *uarg, unsigned int usize);
+extern const struct attribute_group *ash_sysfs_groups[];
 
 #endif /* ACCELSHARE_DRV_H */

@@ -194,6 +194,7 @@ static struct miscdevice ash_ctl_dev = {
 	.name = ASH_DRV_NAME "-ctl",
 	.fops = &ash_ctl_fops,
 	.mode = 0600,
+	.groups = ash_sysfs_groups,
 };
 
 /* Module */

@@ -4,6 +4,7 @@
  * administrator (control node) and a tenant (its own partition) see them.
  */
 #include <linux/cred.h>
+#include <linux/device.h>
 #include <linux/pid.h>
 #include <linux/string.h>
 
@@ -172,3 +173,53 @@ int ash_context_info_ioctl(void __user *uarg, unsigned int usize)
 		return -ENOENT;
 	return ash_copy_out(uarg, &info, sizeof(info));
 }
+
+/*
+ * Read-only sysfs attributes for monitoring, under the control node:
+ * /sys/class/misc/accelshare-ctl/device0/{mem_capacity,mem_used,...}.
+ */
+static struct ash_device *ash_sysfs_device(void)
+{
+	return ash_device_lookup(0);
+}
+
+#define ASH_DEVICE_ATTR(field, expr)					\
+static ssize_t field##_show(struct device *d,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct ash_device *dev = ash_sysfs_device();			\
+	u64 val;							\
+									\
+	mutex_lock(&ash_registry_lock);					\
+	spin_lock(&dev->mem_lock);					\
+	val = (expr);							\
+	spin_unlock(&dev->mem_lock);					\
+	mutex_unlock(&ash_registry_lock);				\
+	return sysfs_emit(buf, "%llu\n", val);				\
+}									\
+static DEVICE_ATTR_RO(field)
+
+ASH_DEVICE_ATTR(mem_capacity, dev->pool.capacity);
+ASH_DEVICE_ATTR(mem_used, dev->pool.used);
+ASH_DEVICE_ATTR(mem_min_total, dev->pool.min_total);
+ASH_DEVICE_ATTR(partitions, dev->nr_partitions);
+ASH_DEVICE_ATTR(contexts, dev->nr_contexts);
+
+static struct attribute *ash_device0_attrs[] = {
+	&dev_attr_mem_capacity.attr,
+	&dev_attr_mem_used.attr,
+	&dev_attr_mem_min_total.attr,
+	&dev_attr_partitions.attr,
+	&dev_attr_contexts.attr,
+	NULL,
+};
+
+static const struct attribute_group ash_device0_group = {
+	.name = "device0",
+	.attrs = ash_device0_attrs,
+};
+
+const struct attribute_group *ash_sysfs_groups[] = {
+	&ash_device0_group,
+	NULL,
+};
