@@ -24,7 +24,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # Flags every userspace object is built with; CFLAGS stays the user's.
 ASH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-	      -Wstrict-prototypes -Wmissing-prototypes -Iinclude -Iinclude/uapi \
+	      -Wstrict-prototypes -Wmissing-prototypes -Iinclude \
 	      $(CFLAGS)
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
