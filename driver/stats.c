@@ -19,7 +19,8 @@ int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
 	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
+	if (info.flags || info.pad ||
+	    !ash_is_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	mutex_lock(&ash_registry_lock);
@@ -39,7 +40,6 @@ int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
 	info.mem_min_total = dev->pool.min_total;
 	spin_unlock(&dev->mem_lock);
 	mutex_unlock(&ash_registry_lock);
-	info.pad = 0;
 	return ash_copy_out(uarg, &info, sizeof(info));
 }
 
@@ -149,7 +149,8 @@ int ash_context_info_ioctl(void __user *uarg, unsigned int usize)
 	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
+	if (info.flags || info.pad ||
+	    !ash_is_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	mutex_lock(&ash_registry_lock);

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ashctl's command-line checks (tools/ashctl/args.c): everything wrong is
+ * caught, with a sentence naming it, before any ioctl could be issued.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "args.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+
+static char err[ARGS_ERR_MAX];
+
+#define PART(cmd, o, ...) \
+	args_part_parse(cmd, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o, err, \
+			sizeof(err))
+
+/* Fails unless parsing fails with an error mentioning @needle. */
+#define PART_ERR(cmd, needle, ...) do { \
+	struct part_opts o_; \
+	err[0] = '\0'; \
+	assert_int_equal(PART(cmd, &o_, __VA_ARGS__), -1); \
+	if (!strstr(err, needle)) \
+		fail_msg("error \"%s\" does not mention \"%s\"", err, needle); \
+} while (0)
+
+static void create_full(void **state)
+{
+	struct part_opts o;
+
+	(void)state;
+	assert_int_equal(PART(PART_CREATE, &o, "create", "research", "--mem",
+			      "8G", "--min", "1.5G", "--weight", "200",
+			      "--uid", "0", "--uid", "root", "--uid", "1001",
+			      "--gid", "0", "--device", "3",
+			      "--max-contexts", "8", "--max-buffers", "100"),
+			 0);
+	assert_string_equal(o.name, "research");
+	assert_true(o.has_mem && o.mem_max == 8ULL << 30);
+	assert_true(o.has_min && o.mem_min == 3ULL << 29);
+	assert_true(o.has_weight && o.weight == 200);
+	assert_true(o.has_device && o.device == 3);
+	assert_true(o.has_max_contexts && o.max_contexts == 8);
+	assert_true(o.has_max_buffers && o.max_buffers == 100);
+	/* "0" and "root" are one uid: kept once. */
+	assert_int_equal(o.nr_uids, 2);
+	assert_int_equal(o.uids[0], 0);
+	assert_int_equal(o.uids[1], 1001);
+	assert_int_equal(o.nr_gids, 1);
+	assert_true(o.acl_given);
+}
+
+static void create_minimal_and_name_anywhere(void **state)
+{
+	struct part_opts o;
+
+	(void)state;
+	assert_int_equal(PART(PART_CREATE, &o, "create", "--mem", "1M", "a.b-c_1"),
+			 0);
+	assert_string_equal(o.name, "a.b-c_1");
+	assert_false(o.has_min || o.has_weight || o.acl_given || o.has_device);
+	assert_int_equal(PART(PART_CREATE, &o, "create", "x", "--help"), 0);
+	assert_true(o.help);
+}
+
+static void create_errors_name_the_argument(void **state)
+{
+	(void)state;
+	PART_ERR(PART_CREATE, "--mem SIZE", "create", "a");
+	PART_ERR(PART_CREATE, "--mem", "create", "a", "--mem", "0");
+	PART_ERR(PART_CREATE, "\"12X\"", "create", "a", "--mem", "12X");
+	PART_ERR(PART_CREATE, "too large", "create", "a", "--mem", "99999999T");
+	PART_ERR(PART_CREATE, "--min", "create", "a", "--mem", "1G", "--min",
+		 "-1");
+	PART_ERR(PART_CREATE, "--min 2G is larger than --mem 1G", "create",
+		 "a", "--mem", "1G", "--min", "2G");
+	PART_ERR(PART_CREATE, "--weight", "create", "a", "--mem", "1G",
+		 "--weight", "0");
+	PART_ERR(PART_CREATE, "--weight", "create", "a", "--mem", "1G",
+		 "--weight", "10001");
+	PART_ERR(PART_CREATE, "--weight", "create", "a", "--mem", "1G",
+		 "--weight", "ten");
+	PART_ERR(PART_CREATE, "--max-buffers", "create", "a", "--mem", "1G",
+		 "--max-buffers", "1048577");
+	PART_ERR(PART_CREATE, "--max-contexts", "create", "a", "--mem", "1G",
+		 "--max-contexts", "0");
+	PART_ERR(PART_CREATE, "--device", "create", "a", "--mem", "1G",
+		 "--device", "4294967296");
+	PART_ERR(PART_CREATE, "no such user", "create", "a", "--mem", "1G",
+		 "--uid", "no-such-user-here");
+	PART_ERR(PART_CREATE, "no such group", "create", "a", "--mem", "1G",
+		 "--gid", "no-such-group-here");
+	PART_ERR(PART_CREATE, "out of range", "create", "a", "--mem", "1G",
+		 "--uid", "4294967295");
+	PART_ERR(PART_CREATE, "needs a value", "create", "a", "--mem");
+	PART_ERR(PART_CREATE, "\"--bogus\"", "create", "a", "--mem", "1G",
+		 "--bogus");
+	/* --root-only is for set: create is root-only without --uid/--gid. */
+	PART_ERR(PART_CREATE, "\"--root-only\"", "create", "a", "--mem", "1G",
+		 "--root-only");
+	PART_ERR(PART_CREATE, "needs a partition NAME", "create", "--mem",
+		 "1G");
+	PART_ERR(PART_CREATE, "unexpected argument \"b\"", "create", "a", "b",
+		 "--mem", "1G");
+}
+
+static void too_many_acl_entries(void **state)
+{
+	char *argv[4 + 2 * (ASH_ACL_MAX + 1) + 1];
+	char ids[ASH_ACL_MAX + 1][12];
+	struct part_opts o;
+	int argc = 0, i;
+
+	(void)state;
+	argv[argc++] = "create";
+	argv[argc++] = "a";
+	argv[argc++] = "--mem";
+	argv[argc++] = "1G";
+	for (i = 0; i <= ASH_ACL_MAX; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%d", 1000 + i);
+		argv[argc++] = "--uid";
+		argv[argc++] = ids[i];
+	}
+	argv[argc] = NULL;
+	assert_int_equal(args_part_parse(PART_CREATE, argc, argv, &o, err,
+					 sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many --uid"));
+	/* Exactly ASH_ACL_MAX is fine. */
+	assert_int_equal(args_part_parse(PART_CREATE, argc - 2, argv, &o, err,
+					 sizeof(err)), 0);
+	assert_int_equal(o.nr_uids, ASH_ACL_MAX);
+}
+
+static void set_options(void **state)
+{
+	struct part_opts o;
+
+	(void)state;
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--mem", "2G"), 0);
+	assert_true(o.has_mem && !o.has_min && !o.acl_given);
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--gid", "0"), 0);
+	assert_true(o.acl_given && o.nr_gids == 1 && o.nr_uids == 0);
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--root-only"), 0);
+	assert_true(o.acl_given && o.root_only && !o.nr_uids && !o.nr_gids);
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--min", "0"), 0);
+	assert_true(o.has_min && o.mem_min == 0);
+	PART_ERR(PART_SET, "at least one of", "set", "a");
+	PART_ERR(PART_SET, "--root-only cannot be combined", "set", "a",
+		 "--root-only", "--uid", "0");
+	PART_ERR(PART_SET, "\"--device\"", "set", "a", "--device", "1");
+}
+
+static void names_follow_the_uapi_rule(void **state)
+{
+	char longest[ASH_NAME_MAX], too_long[ASH_NAME_MAX + 1];
+
+	(void)state;
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	memset(too_long, 'x', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(args_name_check(longest, err, sizeof(err)), 0);
+	assert_int_equal(args_name_check("A-z_0.9", err, sizeof(err)), 0);
+	assert_int_equal(args_name_check(too_long, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than 31"));
+	assert_int_equal(args_name_check("", err, sizeof(err)), -1);
+	assert_int_equal(args_name_check(".hidden", err, sizeof(err)), -1);
+	assert_int_equal(args_name_check("a b", err, sizeof(err)), -1);
+	assert_int_equal(args_name_check("a/b", err, sizeof(err)), -1);
+	assert_int_equal(args_name_check("caf\xc3\xa9", err, sizeof(err)), -1);
+	/* A name starting with '-' is taken for an option before it gets
+	 * here; args_name_check() refuses it on its own too. */
+	assert_int_equal(args_name_check("-a", err, sizeof(err)), -1);
+}
+
+static void simple_commands(void **state)
+{
+	struct simple_opts o;
+
+	(void)state;
+	assert_int_equal(args_simple_parse("status", 2, ARGV("status", "--json"),
+					   true, false, &o, err, sizeof(err)),
+			 0);
+	assert_true(o.json);
+	assert_int_equal(args_simple_parse("status", 1, ARGV("status"), true,
+					   false, &o, err, sizeof(err)), 0);
+	assert_false(o.json);
+	assert_int_equal(args_simple_parse("status", 2, ARGV("status", "x"),
+					   true, false, &o, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "unexpected argument \"x\""));
+	assert_int_equal(args_simple_parse("partition delete", 2,
+					   ARGV("delete", "--json"), false,
+					   true, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"--json\""));
+	assert_int_equal(args_simple_parse("partition delete", 2,
+					   ARGV("delete", "a"), false, true,
+					   &o, err, sizeof(err)), 0);
+	assert_string_equal(o.name, "a");
+	assert_int_equal(args_simple_parse("partition delete", 1,
+					   ARGV("delete"), false, true, &o,
+					   err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "partition delete needs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(create_full),
+		cmocka_unit_test(create_minimal_and_name_anywhere),
+		cmocka_unit_test(create_errors_name_the_argument),
+		cmocka_unit_test(too_many_acl_entries),
+		cmocka_unit_test(set_options),
+		cmocka_unit_test(names_follow_the_uapi_rule),
+		cmocka_unit_test(simple_commands),
+	};
+
+	return cmocka_run_group_tests_name("ashctl args", tests, NULL, NULL);
+}

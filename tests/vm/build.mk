@@ -1,0 +1,50 @@
+# VM integration tests: boot the distribution kernel and the debug kernel
+# under qemu with a busybox initramfs holding the module, the runtime, the
+# tools and the test cases.  See tests/vm/README.md.
+#
+#   make vm-test                both kernels (distro, then debug)
+#   make vm-test-distro         one kernel
+#   make vm-test-debug
+#   make vm-test CASES="a b"    only these cases
+#   make demo                   the three-organization demo (distro kernel)
+#
+# Included by the top-level Makefile: uses BUILD, CC, ASH_CFLAGS, LDFLAGS and
+# the userspace target.
+
+VM_CASE_SRCS := $(sort $(wildcard tests/vm/cases/*.c))
+VM_CASE_BINS := $(patsubst tests/vm/cases/%.c,$(BUILD)/vm/cases/%,$(VM_CASE_SRCS))
+VM_LIB_SRCS  := $(wildcard tests/vm/lib/*.c)
+VM_LIB_HDRS  := $(wildcard tests/vm/lib/*.h)
+VM_RUNAS     := $(BUILD)/vm/bin/runas
+VM_RUN        = tests/vm/run.sh --build $(BUILD) $(if $(CASES),--cases "$(CASES)")
+
+.PHONY: vm-cases vm-test-distro vm-test-debug vm-module-distro vm-module-debug
+
+vm-cases: $(VM_CASE_BINS) $(VM_RUNAS)
+
+$(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) | userspace
+	@mkdir -p $(@D)
+	$(CC) $(ASH_CFLAGS) -Itests/vm/lib -o $@ $< $(VM_LIB_SRCS) \
+		-L$(BUILD)/lib -laccelshare -lpthread $(LDFLAGS)
+
+$(VM_RUNAS): tests/vm/runas.c
+	@mkdir -p $(@D)
+	$(CC) $(ASH_CFLAGS) -o $@ $< $(LDFLAGS)
+
+# The module alone, built in its own copy for each kernel.
+vm-module-distro vm-module-debug: vm-module-%:
+	tests/vm/build-module.sh $* $(BUILD)/kmod/$*
+
+vm-test-distro vm-test-debug: vm-test-%: userspace vm-cases
+	$(VM_RUN) --kernel $*
+
+# Both kernels even if the first fails; the last line sums both runs.
+vm-test: userspace vm-cases
+	@rc=0; \
+	$(VM_RUN) --kernel distro || rc=1; \
+	$(VM_RUN) --kernel debug || rc=1; \
+	tests/vm/summary.sh $(BUILD)/vm/distro/results.txt $(BUILD)/vm/debug/results.txt || rc=1; \
+	exit $$rc
+
+demo:
+	BUILD=$(BUILD) MAKE="$(MAKE)" scripts/demo.sh

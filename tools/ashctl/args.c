@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing for ashctl.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/parse.h"
+#include "args.h"
+
+enum {
+	OPT_HELP = 'h',
+	OPT_MEM = 0x100,
+	OPT_MIN,
+	OPT_WEIGHT,
+	OPT_UID,
+	OPT_GID,
+	OPT_DEVICE,
+	OPT_MAX_CONTEXTS,
+	OPT_MAX_BUFFERS,
+	OPT_ROOT_ONLY,
+	OPT_JSON,
+};
+
+int args_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t len = strlen(name), i;
+
+	if (len == 0) {
+		snprintf(err, errlen, "the partition name is empty");
+		return -1;
+	}
+	if (len >= ASH_NAME_MAX) {
+		snprintf(err, errlen,
+			 "partition name \"%.40s%s\" is longer than %d characters",
+			 name, len > 40 ? "..." : "", ASH_NAME_MAX - 1);
+		return -1;
+	}
+	if (name[0] == '-' || name[0] == '.') {
+		snprintf(err, errlen,
+			 "partition name \"%s\" must not start with '%c'",
+			 name, name[0]);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
+			continue;
+		snprintf(err, errlen,
+			 "partition name \"%s\" may contain only letters, digits, '_', '.' and '-'",
+			 name);
+		return -1;
+	}
+	return 0;
+}
+
+int args_id_parse(const char *s, bool group, uint32_t *out, char *err,
+		  size_t errlen)
+{
+	const char *what = group ? "--gid" : "--uid";
+	uint64_t v;
+	int ret;
+
+	if (!*s) {
+		snprintf(err, errlen, "%s needs a %s name or number", what,
+			 group ? "group" : "user");
+		return -1;
+	}
+	/* (uid_t)-1 means "no id" to the kernel's id calls: not a real id. */
+	ret = ash_num_parse(s, UINT32_MAX - 1, &v);
+	if (ret == -ERANGE) {
+		snprintf(err, errlen, "%s %s is out of range (0..%u)", what,
+			 s, UINT32_MAX - 1);
+		return -1;
+	}
+	if (ret == 0) {
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (group) {
+		struct group *gr = getgrnam(s);
+
+		if (gr) {
+			*out = gr->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(s);
+
+		if (pw) {
+			*out = pw->pw_uid;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s \"%s\": no such %s", what, s,
+		 group ? "group" : "user");
+	return -1;
+}
+
+static int size_arg(const char *opt, const char *s, uint64_t *out, char *err,
+		    size_t errlen)
+{
+	int ret = ash_size_parse(s, out);
+
+	if (ret == -ERANGE)
+		snprintf(err, errlen, "%s \"%s\" is too large", opt, s);
+	else if (ret)
+		snprintf(err, errlen,
+			 "%s \"%s\" is not a size (expected bytes with an optional K, M, G or T suffix, e.g. 512M)",
+			 opt, s);
+	return ret ? -1 : 0;
+}
+
+static int num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi,
+		   uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret = ash_num_parse(s, hi, &v);
+
+	if (ret == -EINVAL) {
+		snprintf(err, errlen, "%s \"%s\" is not a number", opt, s);
+		return -1;
+	}
+	if (ret || v < lo) {
+		snprintf(err, errlen, "%s %s is out of range (%llu..%llu)",
+			 opt, s, (unsigned long long)lo,
+			 (unsigned long long)hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int add_id(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
+		  char *err, size_t errlen)
+{
+	uint32_t i;
+
+	/* Naming one id twice is harmless: keep it once. */
+	for (i = 0; i < *nr; i++)
+		if (ids[i] == id)
+			return 0;
+	if (*nr == ASH_ACL_MAX) {
+		snprintf(err, errlen, "too many %s options (at most %d)", opt,
+			 ASH_ACL_MAX);
+		return -1;
+	}
+	ids[(*nr)++] = id;
+	return 0;
+}
+
+/* The option getopt_long() stopped at, for an error message. */
+static const char *bad_option(char **argv)
+{
+	return argv[optind - 1];
+}
+
+static int positional(const char *cmd, int argc, char **argv,
+		      const char **name, char *err, size_t errlen)
+{
+	if (optind >= argc) {
+		snprintf(err, errlen, "%s needs a partition NAME", cmd);
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind + 1]);
+		return -1;
+	}
+	*name = argv[optind];
+	return args_name_check(*name, err, errlen);
+}
+
+int args_part_parse(enum part_cmd cmd, int argc, char **argv,
+		    struct part_opts *o, char *err, size_t errlen)
+{
+	static const struct option create_opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "min", required_argument, NULL, OPT_MIN },
+		{ "weight", required_argument, NULL, OPT_WEIGHT },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "gid", required_argument, NULL, OPT_GID },
+		{ "max-contexts", required_argument, NULL, OPT_MAX_CONTEXTS },
+		{ "max-buffers", required_argument, NULL, OPT_MAX_BUFFERS },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option set_opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "min", required_argument, NULL, OPT_MIN },
+		{ "weight", required_argument, NULL, OPT_WEIGHT },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "gid", required_argument, NULL, OPT_GID },
+		{ "max-contexts", required_argument, NULL, OPT_MAX_CONTEXTS },
+		{ "max-buffers", required_argument, NULL, OPT_MAX_BUFFERS },
+		{ "root-only", no_argument, NULL, OPT_ROOT_ONLY },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd_name = cmd == PART_CREATE ? "partition create" :
+						    "partition set";
+	bool uid_or_gid = false;
+	uint32_t id;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	/* optind 0 makes glibc start afresh: ashctl parses several argument
+	 * vectors in one run, and so do the unit tests. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h",
+				cmd == PART_CREATE ? create_opts : set_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case OPT_MEM:
+			if (size_arg("--mem", optarg, &o->mem_max, err, errlen))
+				return -1;
+			if (!o->mem_max) {
+				snprintf(err, errlen,
+					 "--mem must be at least 1 byte");
+				return -1;
+			}
+			o->has_mem = true;
+			o->mem_arg = optarg;
+			break;
+		case OPT_MIN:
+			if (size_arg("--min", optarg, &o->mem_min, err, errlen))
+				return -1;
+			o->has_min = true;
+			o->min_arg = optarg;
+			break;
+		case OPT_WEIGHT:
+			if (num_arg("--weight", optarg, 1, ASH_WEIGHT_MAX,
+				    &o->weight, err, errlen))
+				return -1;
+			o->has_weight = true;
+			break;
+		case OPT_MAX_CONTEXTS:
+			if (num_arg("--max-contexts", optarg, 1, UINT32_MAX,
+				    &o->max_contexts, err, errlen))
+				return -1;
+			o->has_max_contexts = true;
+			break;
+		case OPT_MAX_BUFFERS:
+			if (num_arg("--max-buffers", optarg, 1,
+				    ASH_MAX_BUFFERS_LIMIT, &o->max_buffers,
+				    err, errlen))
+				return -1;
+			o->has_max_buffers = true;
+			break;
+		case OPT_DEVICE:
+			if (num_arg("--device", optarg, 0, UINT32_MAX,
+				    &o->device, err, errlen))
+				return -1;
+			o->has_device = true;
+			break;
+		case OPT_UID:
+		case OPT_GID:
+			if (args_id_parse(optarg, c == OPT_GID, &id, err,
+					  errlen))
+				return -1;
+			if (c == OPT_GID ?
+			    add_id(o->gids, &o->nr_gids, id, "--gid", err,
+				   errlen) :
+			    add_id(o->uids, &o->nr_uids, id, "--uid", err,
+				   errlen))
+				return -1;
+			o->acl_given = true;
+			uid_or_gid = true;
+			break;
+		case OPT_ROOT_ONLY:
+			o->root_only = true;
+			o->acl_given = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 bad_option(argv));
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for %s",
+				 bad_option(argv), cmd_name);
+			return -1;
+		}
+	}
+	if (positional(cmd_name, argc, argv, &o->name, err, errlen))
+		return -1;
+
+	if (o->root_only && uid_or_gid) {
+		snprintf(err, errlen,
+			 "--root-only cannot be combined with --uid or --gid");
+		return -1;
+	}
+	if (cmd == PART_CREATE && !o->has_mem) {
+		snprintf(err, errlen,
+			 "partition create needs --mem SIZE, the partition's memory cap");
+		return -1;
+	}
+	if (cmd == PART_SET && !o->has_mem && !o->has_min && !o->has_weight &&
+	    !o->has_max_contexts && !o->has_max_buffers && !o->acl_given) {
+		snprintf(err, errlen,
+			 "partition set needs at least one of --mem, --min, --weight, --max-contexts, --max-buffers, --uid, --gid or --root-only");
+		return -1;
+	}
+	if (o->has_mem && o->has_min && o->mem_min > o->mem_max) {
+		snprintf(err, errlen, "--min %s is larger than --mem %s",
+			 o->min_arg, o->mem_arg);
+		return -1;
+	}
+	return 0;
+}
+
+int args_simple_parse(const char *cmd, int argc, char **argv, bool json_ok,
+		      bool name_ok, struct simple_opts *o, char *err,
+		      size_t errlen)
+{
+	static const struct option with_json[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", with_json, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case OPT_JSON:
+			if (json_ok) {
+				o->json = true;
+				break;
+			}
+			/* fall through */
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for %s",
+				 bad_option(argv), cmd);
+			return -1;
+		}
+	}
+	if (name_ok)
+		return positional(cmd, argc, argv, &o->name, err, errlen);
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind]);
+		return -1;
+	}
+	return 0;
+}

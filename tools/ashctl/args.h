@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ashctl's command-line parsing: every argument is checked here, before the
+ * control node is opened, so that a bad command line changes nothing.
+ * No ioctls in this file; the unit tests drive it directly.
+ */
+#ifndef ACCELSHARE_ASHCTL_ARGS_H
+#define ACCELSHARE_ASHCTL_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uapi/accelshare.h>
+
+/* Room for any one-sentence error args_*() write. */
+#define ARGS_ERR_MAX 256
+
+enum part_cmd {
+	PART_CREATE,
+	PART_SET,
+};
+
+/**
+ * struct part_opts - "partition create" and "partition set", parsed
+ * @name: the partition's name, checked against the UAPI's rule.
+ * @has_*: whether the option was given; the value beside it is valid only
+ *	then.
+ * @acl_given: --uid, --gid or --root-only was given: the access list is
+ *	replaced by @uids and @gids (both, even if only one kind was given).
+ * @help: --help was given; nothing else is meaningful.
+ * @mem_arg: --mem as given, for messages.
+ * @min_arg: --min as given, for messages.
+ */
+struct part_opts {
+	const char *name;
+	const char *mem_arg, *min_arg;
+	bool has_device, has_mem, has_min, has_weight;
+	bool has_max_contexts, has_max_buffers;
+	bool acl_given, root_only, help;
+	uint32_t device;
+	uint64_t mem_max;
+	uint64_t mem_min;
+	uint32_t weight;
+	uint32_t max_contexts;
+	uint32_t max_buffers;
+	uint32_t nr_uids, nr_gids;
+	uint32_t uids[ASH_ACL_MAX];
+	uint32_t gids[ASH_ACL_MAX];
+};
+
+/**
+ * struct simple_opts - commands that take at most --json and a NAME
+ * @name: the positional NAME, if the command takes one.
+ * @json: --json was given.
+ * @help: --help was given.
+ */
+struct simple_opts {
+	const char *name;
+	bool json, help;
+};
+
+/* Checks @name against the UAPI's rule for partition names; on failure
+ * writes why into @err. */
+int args_name_check(const char *name, char *err, size_t errlen);
+
+/* A uid (@group false) or gid as a number or a name. */
+int args_id_parse(const char *s, bool group, uint32_t *out, char *err,
+		  size_t errlen);
+
+/*
+ * args_part_parse() - parse "partition create|set" arguments (@argv[0] is
+ * the subcommand's name).  Return: 0, or -1 with one sentence in @err.
+ */
+int args_part_parse(enum part_cmd cmd, int argc, char **argv,
+		    struct part_opts *o, char *err, size_t errlen);
+
+/*
+ * args_simple_parse() - parse command @cmd ("status", "partition delete")
+ * taking --json if @json_ok and a NAME if @name_ok (then required).
+ * Return: 0, or -1 with @err.
+ */
+int args_simple_parse(const char *cmd, int argc, char **argv, bool json_ok,
+		      bool name_ok, struct simple_opts *o, char *err,
+		      size_t errlen);
+
+#endif /* ACCELSHARE_ASHCTL_ARGS_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ashctl's manual: one page per command, printed by --help and "ashctl help
+ * COMMAND".
+ */
+#include <string.h>
+
+#include "ashctl.h"
+
+#define SIZES \
+"SIZES\n" \
+"    Plain bytes, or a number with a K, M, G or T suffix (powers of 1024;\n" \
+"    KiB, MiB, GiB and TiB are accepted too).  A fraction is accepted when\n" \
+"    the result is a whole number of bytes: 1.5G is 1610612736.\n\n"
+
+#define EXIT_STATUS \
+"EXIT STATUS\n" \
+"    0  success.\n" \
+"    1  the operation failed (no such partition, permission denied, the\n" \
+"       driver refused it, no module loaded); nothing was changed.\n" \
+"    2  the command line is wrong; nothing was done.\n\n"
+
+#define ENVIRONMENT \
+"ENVIRONMENT\n" \
+"    ACCELSHARE_CTL_DEVICE  the control node to use instead of\n" \
+"                           /dev/accelshare-ctl.\n\n"
+
+static const struct {
+	const char *topic;
+	const char *text;
+} pages[] = {
+{ "ashctl",
+"NAME\n"
+"    ashctl - administer accelshare accelerator partitions\n\n"
+"SYNOPSIS\n"
+"    ashctl status [--json]\n"
+"    ashctl partition create NAME --mem SIZE [--min SIZE] [--weight N]\n"
+"                            [--uid UID]... [--gid GID]... [--device N]\n"
+"                            [--max-contexts N] [--max-buffers N]\n"
+"    ashctl partition set NAME [--mem SIZE] [--min SIZE] [--weight N]\n"
+"                         [--uid UID]... [--gid GID]... [--root-only]\n"
+"                         [--max-contexts N] [--max-buffers N]\n"
+"    ashctl partition delete NAME\n"
+"    ashctl partition list [--json]\n"
+"    ashctl contexts [--json]\n"
+"    ashctl help [COMMAND]\n\n"
+"DESCRIPTION\n"
+"    accelshare shares a host's accelerators between organizations.  Each\n"
+"    organization gets a partition of a device: a hard memory cap, an\n"
+"    optional memory guarantee, a compute weight and an access list.\n"
+"    Tenant processes bind contexts to a partition and allocate memory that\n"
+"    is charged to it.  ashctl shows devices, partitions and contexts and\n"
+"    creates, changes and deletes partitions, live, through the control\n"
+"    node /dev/accelshare-ctl.  Changing anything needs root.\n\n"
+"    Every command takes --help.  Arguments are all checked before anything\n"
+"    is changed; errors are one sentence on stderr.\n\n"
+SIZES
+EXIT_STATUS
+ENVIRONMENT
+"SEE ALSO\n"
+"    docs/admin.md: quota semantics and examples.\n" },
+{ "status",
+"NAME\n"
+"    ashctl status - show devices and partitions at a glance\n\n"
+"SYNOPSIS\n"
+"    ashctl status [--json]\n\n"
+"DESCRIPTION\n"
+"    Prints one block per device (kind, NUMA node, scheduler time slice,\n"
+"    memory used of capacity and how much of it is guaranteed to\n"
+"    partitions, number of partitions and contexts), then a table of all\n"
+"    partitions with their cap (MEM_MAX), guarantee (MEM_MIN), memory used,\n"
+"    use as a percentage of the cap (USED%), weight, bound contexts and\n"
+"    engine time used (BUSY).\n\n"
+"OPTIONS\n"
+"    --json  print a JSON object instead: \"devices\", an array of {id, kind,\n"
+"            numa_node, mem_capacity, mem_used, mem_min_total, partitions,\n"
+"            contexts, slice_us}, and \"partitions\", an array as printed by\n"
+"            \"ashctl partition list --json\".  Sizes are bytes, numa_node\n"
+"            is -1 for any node.\n"
+"    --help  print this page.\n\n"
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl status\n"
+"    ashctl status --json | jq '.devices[0].mem_used'\n" },
+{ "partition",
+"NAME\n"
+"    ashctl partition - create, change, delete and list partitions\n\n"
+"SYNOPSIS\n"
+"    ashctl partition create NAME --mem SIZE [OPTION]...\n"
+"    ashctl partition set NAME OPTION...\n"
+"    ashctl partition delete NAME\n"
+"    ashctl partition list [--json]\n\n"
+"DESCRIPTION\n"
+"    A partition is one organization's share of one device.  See\n"
+"    \"ashctl partition COMMAND --help\" for each command.\n\n"
+"    Partition names are 1 to 31 characters of letters, digits, '_', '.'\n"
+"    and '-', not starting with '-' or '.', unique across devices.\n\n"
+EXIT_STATUS },
+{ "partition create",
+"NAME\n"
+"    ashctl partition create - carve a new partition out of a device\n\n"
+"SYNOPSIS\n"
+"    ashctl partition create NAME --mem SIZE [--min SIZE] [--weight N]\n"
+"                            [--uid UID]... [--gid GID]... [--device N]\n"
+"                            [--max-contexts N] [--max-buffers N]\n\n"
+"DESCRIPTION\n"
+"    Creates partition NAME on a device.  Its tenants may together hold at\n"
+"    most --mem bytes of device memory; each allocation is charged in whole\n"
+"    pages and refused (EDQUOT) if it would pass the cap.  --min bytes are\n"
+"    guaranteed: no other partition may allocate them while they are\n"
+"    unused.  The sum of all guarantees on a device never exceeds its\n"
+"    capacity, and a guarantee is given only if that memory is free now.\n\n"
+"OPTIONS\n"
+"    --mem SIZE          hard memory cap, 1 byte up to the device's\n"
+"                        capacity.  Required.\n"
+"    --min SIZE          guaranteed memory, at most --mem (default 0).\n"
+"    --weight N          compute weight, 1..10000 (default 100): the share\n"
+"                        of engine time relative to other partitions.\n"
+"    --uid UID           a user (name or number) who may bind to the\n"
+"                        partition.  Repeatable, up to 16.\n"
+"    --gid GID           a group whose members may bind.  Repeatable, up\n"
+"                        to 16.  With no --uid and no --gid only root\n"
+"                        (CAP_SYS_ADMIN) may bind; root always may.\n"
+"    --device N          the device to carve it from (default 0).\n"
+"    --max-contexts N    contexts that may be bound at once (default 1024).\n"
+"    --max-buffers N     buffers each context may hold, 1..1048576\n"
+"                        (default 4096).\n"
+"    --help              print this page.\n\n"
+SIZES
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl partition create research --mem 8G --min 2G --weight 200 \\\n"
+"        --gid research\n"
+"    ashctl partition create batch --mem 512M --uid 1001 --uid 1002\n" },
+{ "partition set",
+"NAME\n"
+"    ashctl partition set - change a partition, live\n\n"
+"SYNOPSIS\n"
+"    ashctl partition set NAME [--mem SIZE] [--min SIZE] [--weight N]\n"
+"                         [--uid UID]... [--gid GID]... [--root-only]\n"
+"                         [--max-contexts N] [--max-buffers N]\n\n"
+"DESCRIPTION\n"
+"    Changes the given settings of partition NAME and leaves the others as\n"
+"    they are.  Tenants keep running: lowering --mem below the memory in\n"
+"    use is allowed and only refuses new allocations until use falls\n"
+"    below the cap; a raised --min is accepted only if that memory is\n"
+"    free now.\n\n"
+"    The access list is replaced as a whole: giving any --uid or --gid\n"
+"    sets the partition's users AND groups to exactly those given (so\n"
+"    \"--uid alice\" alone removes every group).  --root-only empties the\n"
+"    list.  Without these options the access list is unchanged.  The list\n"
+"    is checked when a context binds: contexts bound already stay bound.\n\n"
+"OPTIONS\n"
+"    --mem SIZE          new hard memory cap.\n"
+"    --min SIZE          new guarantee, at most the cap.\n"
+"    --weight N          new compute weight, 1..10000.\n"
+"    --uid UID           a user allowed to bind (repeatable, up to 16).\n"
+"    --gid GID           a group allowed to bind (repeatable, up to 16).\n"
+"    --root-only         only root may bind from now on.\n"
+"    --max-contexts N    contexts that may be bound at once.\n"
+"    --max-buffers N     buffers each context may hold, 1..1048576.\n"
+"    --help              print this page.\n\n"
+SIZES
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl partition set research --mem 16G\n"
+"    ashctl partition set research --gid research --gid ml-ops\n"
+"    ashctl partition set batch --root-only\n" },
+{ "partition delete",
+"NAME\n"
+"    ashctl partition delete - delete an unused partition\n\n"
+"SYNOPSIS\n"
+"    ashctl partition delete NAME\n\n"
+"DESCRIPTION\n"
+"    Deletes partition NAME and returns its guarantee to the device.  A\n"
+"    partition that still has contexts bound is not deleted: stop its\n"
+"    tenants first (\"ashctl contexts\" shows them).\n\n"
+"OPTIONS\n"
+"    --help  print this page.\n\n"
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl partition delete batch\n" },
+{ "partition list",
+"NAME\n"
+"    ashctl partition list - show every partition in detail\n\n"
+"SYNOPSIS\n"
+"    ashctl partition list [--json]\n\n"
+"DESCRIPTION\n"
+"    Prints a table of all partitions: id, name, device, cap (MEM_MAX),\n"
+"    guarantee (MEM_MIN), memory used and as a percentage of the cap,\n"
+"    weight, bound contexts (CTX), buffers held (BUFS, including freed\n"
+"    buffers still mapped), limits, engine time used (BUSY) and who may\n"
+"    bind (ACCESS: \"root\", or the users and groups).\n\n"
+"OPTIONS\n"
+"    --json  print a JSON array; each element has id, name, device,\n"
+"            mem_max, mem_min, mem_used (bytes), weight, contexts,\n"
+"            buffers, max_contexts, max_buffers, busy_ns, uids and gids.\n"
+"    --help  print this page.\n\n"
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl partition list\n"
+"    ashctl partition list --json | jq -r '.[] | select(.mem_used > 0).name'\n" },
+{ "contexts",
+"NAME\n"
+"    ashctl contexts - show the tenant contexts bound now\n\n"
+"SYNOPSIS\n"
+"    ashctl contexts [--json]\n\n"
+"DESCRIPTION\n"
+"    Prints one line per bound context: its id, the process that opened it\n"
+"    (\"-\" if not visible in this pid namespace), that process's user, the\n"
+"    partition and device, the memory charged to its buffers, its buffers\n"
+"    and the engine time it used.\n\n"
+"OPTIONS\n"
+"    --json  print a JSON array; each element has id, pid, uid, partition,\n"
+"            partition_id, device, mem_used (bytes), buffers and busy_ns.\n"
+"    --help  print this page.\n\n"
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl contexts\n"
+"    ashctl contexts --json | jq '[.[] | .mem_used] | add'\n" },
+};
+
+int help_print(const char *topic, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (!strcmp(pages[i].topic, topic)) {
+			fputs(pages[i].text, f);
+			return 0;
+		}
+	}
+	return -1;
+}
