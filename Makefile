@@ -4,6 +4,7 @@
 #   make install DESTDIR=DIR  stage an install under DIR
 #   make test                 every test suite (host unit tests, VM suite on
 #                             the distribution and the debug kernel)
+#   make lint                 checkpatch, sparse, W=1, cppcheck
 #   make demo                 boot a VM and show three organizations sharing
 #   make clean
 #
@@ -30,7 +31,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 .PHONY: all module userspace install install-module test unit-test vm-test \
-	demo deps clean
+	lint demo deps clean
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -48,9 +49,16 @@ install: install-module
 deps:
 	@scripts/deps.sh
 
+# Every suite runs even if an earlier one failed; the last line is the total.
 test: deps
-	$(MAKE) unit-test
-	$(MAKE) vm-test
+	@rc=0; \
+	$(MAKE) --no-print-directory unit-test || rc=1; \
+	$(MAKE) --no-print-directory vm-test || rc=1; \
+	scripts/test-summary.sh $(BUILD) || rc=1; \
+	exit $$rc
+
+lint: deps
+	@scripts/lint.sh $(BUILD)
 
 clean::
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

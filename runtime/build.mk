@@ -3,7 +3,12 @@
 # Included by the top-level Makefile; uses its BUILD, ASH_CFLAGS, VERSION,
 # SOVERSION, PREFIX and DESTDIR.
 
-RT_SRCS := runtime/context.c runtime/buffer.c runtime/ioctl.c
+RT_SRCS := runtime/context.c runtime/buffer.c runtime/ioctl.c \
+	   $(sort $(wildcard runtime/model/*.c))
+# Libraries libaccelshare itself uses: json-c (safetensors headers), liburing
+# (weight streaming), libnuma (loader memory and threads on the device's
+# node).  The same list is Libs.private in accelshare.pc.
+RT_LIBS := -ljson-c -luring -lnuma -lpthread
 # The shared library's objects are position independent; the static one's
 # need not be.
 RT_PIC_OBJS := $(RT_SRCS:%.c=$(BUILD)/obj/pic/%.o)
@@ -39,7 +44,7 @@ $(LIB_SHARED): $(RT_PIC_OBJS) $(RT_MAP)
 	@mkdir -p $(@D)
 	$(CC) -shared -pthread -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=$(RT_MAP) -Wl,-z,defs $(LDFLAGS) \
-		-o $@ $(RT_PIC_OBJS)
+		-o $@ $(RT_PIC_OBJS) $(RT_LIBS)
 
 $(BUILD)/lib/$(LIB_SONAME): $(LIB_SHARED)
 	ln -sf $(notdir $<) $@
@@ -57,6 +62,7 @@ $(LIB_STATIC): $(RT_OBJS)
 $(LIB_PC): runtime/accelshare.pc.in FORCE
 	@mkdir -p $(@D)
 	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@LIBS_PRIVATE@|$(RT_LIBS)|g' \
 		$< > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; \
 	 else mv -f $@.tmp $@; echo "  GEN     $@"; fi

@@ -40,7 +40,12 @@ $(UNIT_DIR)/test_runtime: $(call unit_objs,$(UNIT_RUNTIME_SRCS))
 	$(CC) $(UNIT_LDFLAGS) -Wl,--wrap=ioctl,--wrap=mmap,--wrap=munmap \
 		-o $@ $^ -lcmocka
 
+# Further suites, one fragment each (tests/unit/model.mk, ...), add to
+# UNIT_TESTS before it is read here.
+include $(filter-out tests/unit/build.mk,$(sort $(wildcard tests/unit/*.mk)))
+
 unit-test: $(UNIT_TESTS)
-	@tests/unit/run.sh $(UNIT_TESTS)
+	@rm -f $(UNIT_DIR)/summary.txt
+	@UNIT_SUMMARY=$(UNIT_DIR)/summary.txt tests/unit/run.sh $(UNIT_TESTS)
 
 -include $(UNIT_ALL_OBJS:.o=.d)

@@ -3,7 +3,8 @@
 # Runs cmocka test binaries and sums their test cases into one last line,
 # "N passed, N failed"; exits non-zero if any case failed or any binary
 # died (a sanitizer report ends a binary before cmocka can count: its
-# remaining cases count as failed, at least one).
+# remaining cases count as failed, at least one).  With UNIT_SUMMARY set,
+# the last line is also written to that file, for make test's total.
 passed=0
 failed=0
 for t in "$@"; do
@@ -26,4 +27,5 @@ for t in "$@"; do
 	failed=$((failed + f))
 done
 echo "$passed passed, $failed failed"
+[ -z "${UNIT_SUMMARY:-}" ] || echo "$passed passed, $failed failed" >"$UNIT_SUMMARY"
 [ "$failed" -eq 0 ]

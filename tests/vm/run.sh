@@ -136,7 +136,9 @@ mv "$initrd.tmp" "$initrd"
 # ---- boot ----------------------------------------------------------------
 log=$out/console.log
 # loglevel=5: warnings and worse reach the console (and the host's check).
-append="console=ttyS0 panic=-1 loglevel=5 edd=off"
+# init_on_alloc=0: Debian's kernel zeroes every page it hands out by default,
+# which would hide a driver that forgets to zero tenant memory.
+append="console=ttyS0 panic=-1 loglevel=5 edd=off init_on_alloc=0"
 echo "run.sh: booting the $kernel kernel ($(basename "$image"), ${vm_ram} RAM, ${vm_smp} CPUs, limit ${timeout}s)" >&2
 t0=$(date +%s.%N)
 set +e

@@ -103,11 +103,11 @@ void ash_size_format(uint64_t bytes, char *buf, size_t len)
 	}
 	/* Round to tenths in the unit first, then move up a unit if that
 	 * made it 1024.0: 1048575 bytes is "1.0 MiB", not "1024.0 KiB". */
-	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 1;; i++) {
 		u128 unit = (u128)1 << (10 * i);
 
 		tenths = ((u128)bytes * 10 + unit / 2) / unit;
-		if (tenths < 10240)
+		if (tenths < 10240 || i + 1 == sizeof(names) / sizeof(names[0]))
 			break;
 	}
 	snprintf(buf, len, "%llu.%llu %s", (unsigned long long)(tenths / 10),

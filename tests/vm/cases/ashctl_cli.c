@@ -96,7 +96,7 @@ int main(void)
 		"frobnicate",
 		"status --bogus",
 	};
-	struct ash_partition_info pi;
+	struct ash_partition_info pi = {0};
 	struct vt_snap snap;
 	struct stat st;
 	char obj[1024];

@@ -122,7 +122,7 @@ static int lib_sizes(void *arg)
 {
 	struct ash_partition_stat st;
 	struct ash_ctx *ctx;
-	struct ash_buf *b, *b2, *no;
+	struct ash_buf *b = NULL, *b2 = NULL, *no;
 	int ret;
 
 	(void)arg;
