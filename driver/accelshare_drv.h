@@ -2,16 +2,24 @@
 /*
  * accelshare - internal objects of the driver and who owns what.
  *
- *   device ─┬─ partition ─── (bound) context ─── buffer
- *           └─ memory pool     (quota)            (pages, charge)
+ *   device ─┬─ partition ─── (bound) context ─┬─ buffer
+ *           ├─ memory pool     (quota, group)   │  (pages, charge, range)
+ *           ├─ scheduler                        └─ job (queued, running)
+ *           ├─ engine (one, attached through the control node)
+ *           └─ device address space: page index -> buffer
  *
  * Lifetimes:
  *  - A device lives from module load to unload.
  *  - A partition lives while it is registered.  Contexts bound to it count
  *    in @nr_contexts, and a partition with bound contexts cannot be
  *    deleted, so a context's pointer to its partition stays valid.
- *  - A context lives as long as its file.  Every mapping of a buffer holds
- *    the file (vma->vm_file), so a context outlives all its buffers.
+ *  - A context has a kref: its file holds one reference and every job
+ *    holds one, so a context outlives its jobs; every mapping of a buffer
+ *    holds the file (vma->vm_file) and every job holds its buffers, so a
+ *    context outlives all its buffers.  It stays bound to its partition
+ *    until the last put.
+ *  - A job holds references to its context and to every buffer its
+ *    operands name, from submission until it completes or is cancelled.
  *  - A buffer is freed by the put that drops its last reference: its
  *    handle holds one, every mapping of it holds one.  Its pages and its
  *    charge go with it, so a freed but still mapped buffer keeps both
@@ -22,24 +30,47 @@
  *     partition settings (weight, ACL, limits), binding counts.
  *  2. ash_device.mem_lock (spinlock): the device's memory pool and the
  *     quota and buffer count of each of its partitions.
- *  The buffer table of a context is an xarray, protected by its own lock.
+ *  3. ash_device.sched_lock (spinlock): the scheduler, the job queues,
+ *     fences and job counters of the device's contexts and partitions, the
+ *     engine and its running job.  Never held together with mem_lock.
+ *  The buffer table of a context is an xarray, protected by its own lock;
+ *  the device address space has its own spinlock, taken alone.
+ *  ash_device.engine_rwsem orders the engine's mapping against buffers
+ *  coming and going; it is taken alone.
  */
 #ifndef ACCELSHARE_DRV_H
 #define ACCELSHARE_DRV_H
 
 #include <linux/atomic.h>
 #include <linux/kref.h>
-#include <linux/mm_types.h>
+#include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/accelshare.h>
 
 #include "quota.h"
+#include "range.h"
+#include "sched.h"
+
+/* Jobs queued at once, per context and per partition: bounded kernel memory. */
+#define ASH_CTX_MAX_QUEUED	256
+#define ASH_PART_MAX_QUEUED	4096
 
 #define ASH_DRV_NAME "accelshare"
+
+#ifndef ASH_HAVE_VM_FLAGS_SET	/* see Kbuild */
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+#endif
 
 /* Handles are < 2^(64 - ASH_MMAP_SHIFT - 1) so that mmap offsets fit off_t. */
 #define ASH_HANDLE_MAX ((1U << 20) - 1)
@@ -56,6 +87,20 @@
  * @pool: memory accounting of the device.
  * @nr_partitions: partitions on the device, under ash_registry_lock.
  * @nr_contexts: contexts bound to its partitions, under ash_registry_lock.
+ * @sched_lock: protects @sched, @engine, @nr_queued, @next_job_id,
+ *	@busy_ns, @slice_us (written), and the job state of every context and
+ *	partition of the device.
+ * @sched: whose job runs next.
+ * @engine: the attached engine, or NULL.
+ * @nr_queued: jobs waiting for the engine.
+ * @next_job_id: last job id handed out.
+ * @busy_ns: engine time used.
+ * @engine_wq: the engine sleeps here until a job is queued.
+ * @engine_rwsem: protects @engine_mapping: written at attach and detach,
+ *	read where a buffer's device range must be unmapped from the engine.
+ * @engine_mapping: the address space of the engine's mapping, or NULL.
+ * @space_lock: protects @space.
+ * @space: device address space, in pages: where each buffer lies.
  */
 struct ash_device {
 	u32 id;
@@ -66,6 +111,30 @@ struct ash_device {
 	struct ash_mem_pool pool;
 	u32 nr_partitions;
 	u32 nr_contexts;
+	spinlock_t sched_lock;	/* see above: scheduler, jobs, engine */
+	struct ash_sched sched;
+	struct ash_engine *engine;
+	u64 nr_queued;
+	u64 next_job_id;
+	u64 busy_ns;
+	wait_queue_head_t engine_wq;
+	struct rw_semaphore engine_rwsem;
+	struct address_space *engine_mapping;
+	spinlock_t space_lock;	/* see above: the device address space */
+	struct ash_range_space space;
+};
+
+/**
+ * struct ash_engine - the process executing a device's jobs
+ * @dev: the device.
+ * @pid: its thread group.
+ * @running: the job it fetched and has not completed, under
+ *	@dev->sched_lock.
+ */
+struct ash_engine {
+	struct ash_device *dev;
+	struct pid *pid;
+	struct ash_job *running;
 };
 
 /**
@@ -85,7 +154,13 @@ struct ash_device {
  * @nr_contexts: contexts bound now, under ash_registry_lock.
  * @quota: memory charged and allowed, under @dev->mem_lock.
  * @nr_buffers: buffers alive, under @dev->mem_lock.
+ * @sched: its scheduling group, under @dev->sched_lock like the job
+ *	counters that follow.
+ * @nr_queued: jobs queued by its contexts.
  * @busy_ns: engine time used.
+ * @jobs_completed: jobs completed, failed ones included.
+ * @jobs_failed: jobs that failed or were cancelled.
+ * @wait_ns: time jobs spent queued.
  */
 struct ash_partition {
 	u32 id;
@@ -101,11 +176,17 @@ struct ash_partition {
 	u32 nr_contexts;
 	struct ash_mem_quota quota;
 	u32 nr_buffers;
-	atomic64_t busy_ns;
+	struct ash_sched_group sched;
+	u32 nr_queued;
+	u64 busy_ns;
+	u64 jobs_completed;
+	u64 jobs_failed;
+	u64 wait_ns;
 };
 
 /**
  * struct ash_context - one open file of the tenant node
+ * @ref: see the lifetime rules at the top of this file.
  * @part: the partition it is bound to, NULL until ASH_IOC_BIND.  Set once
  *	under ash_registry_lock with release semantics; read with
  *	ash_context_partition().
@@ -117,9 +198,21 @@ struct ash_partition {
  *	handle is not reused at once; under the @buffers xarray's lock.
  * @nr_buffers: buffers alive (handles and freed-but-mapped ones).
  * @mem_used: bytes charged for them.
+ * @wq: waiters for its jobs' completion.
+ * @history: status of its last ASH_FENCE_HISTORY jobs, by fence; set at
+ *	bind.  It and everything below are under the device's sched_lock.
+ * @sched: its scheduling entity in its partition's group.
+ * @jobs: queued jobs, oldest first.
+ * @nr_queued: entries in @jobs.
+ * @last_fence: fence of the last job submitted.
+ * @completed: fence of the last job completed (jobs complete in order).
  * @busy_ns: engine time used.
+ * @jobs_completed: jobs completed, failed ones included.
+ * @jobs_failed: jobs that failed or were cancelled.
+ * @wait_ns: time its jobs spent queued.
  */
 struct ash_context {
+	struct kref ref;
 	struct ash_partition *part;
 	u32 id;
 	struct pid *pid;
@@ -128,7 +221,17 @@ struct ash_context {
 	u32 next_handle;
 	atomic_t nr_buffers;
 	atomic64_t mem_used;
-	atomic64_t busy_ns;
+	wait_queue_head_t wq;
+	s32 *history;
+	struct ash_sched_entity sched;
+	struct list_head jobs;
+	u32 nr_queued;
+	u64 last_fence;
+	u64 completed;
+	u64 busy_ns;
+	u64 jobs_completed;
+	u64 jobs_failed;
+	u64 wait_ns;
 };
 
 /**
@@ -136,6 +239,9 @@ struct ash_context {
  * @ref: see the lifetime rules at the top of this file.
  * @ctx: the owner.
  * @handle: its handle in @ctx (while it has one).
+ * @flags: ASH_BUF_*.
+ * @range: its pages' place in the device address space, under the
+ *	device's space_lock; entered only once the pages are there.
  * @size: bytes asked for.
  * @nr_pages: pages backing it; the charge is nr_pages << PAGE_SHIFT.
  * @pages: the pages, zeroed at allocation, each with its own refcount.
@@ -144,6 +250,8 @@ struct ash_buffer {
 	struct kref ref;
 	struct ash_context *ctx;
 	u32 handle;
+	u32 flags;
+	struct ash_range range;
 	u64 size;
 	unsigned long nr_pages;
 	struct page **pages;
@@ -159,14 +267,19 @@ bool ash_is_zero(const void *p, size_t len);
 
 /* device.c */
 int ash_device_create(u32 id, u64 capacity, int numa_node, u32 slice_us);
+int ash_device_set_ioctl(struct file *file, void __user *uarg,
+			 unsigned int usize);
 void ash_devices_destroy(void);
 struct ash_device *ash_device_lookup(u32 id);
 
 /* partition.c */
 bool ash_name_valid(const char *name);
-int ash_partition_create_ioctl(void __user *uarg, unsigned int usize);
-int ash_partition_set_ioctl(void __user *uarg, unsigned int usize);
-int ash_partition_delete_ioctl(void __user *uarg, unsigned int usize);
+int ash_partition_create_ioctl(struct file *file, void __user *uarg,
+			       unsigned int usize);
+int ash_partition_set_ioctl(struct file *file, void __user *uarg,
+			    unsigned int usize);
+int ash_partition_delete_ioctl(struct file *file, void __user *uarg,
+			       unsigned int usize);
 struct ash_partition *ash_partition_find_name(const char *name);
 struct ash_partition *ash_partition_find_from(u32 *id);
 bool ash_partition_may_bind(const struct ash_partition *part);
@@ -174,7 +287,8 @@ void ash_partitions_destroy(void);
 
 /* context.c */
 struct ash_context *ash_context_create(void);
-void ash_context_destroy(struct ash_context *ctx);
+void ash_context_close(struct ash_context *ctx);
+void ash_context_put(struct ash_context *ctx);
 struct ash_partition *ash_context_partition(struct ash_context *ctx);
 int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 			   unsigned int usize);
@@ -188,14 +302,50 @@ int ash_buffer_free_ioctl(struct ash_context *ctx, void __user *uarg,
 int ash_buffer_info_ioctl(struct ash_context *ctx, void __user *uarg,
 			  unsigned int usize);
 int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma);
+struct ash_buffer *ash_buffer_get(struct ash_context *ctx,
+				  unsigned long handle);
 void ash_buffer_put(struct ash_buffer *buf);
+struct ash_buffer *ash_buffer_get_by_page(struct ash_device *dev,
+					  unsigned long index);
+
+/* job.c */
+struct ash_job;
+int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
+			 unsigned int usize);
+int ash_job_wait_ioctl(struct ash_context *ctx, void __user *uarg,
+		       unsigned int usize);
+void ash_jobs_cancel(struct ash_context *ctx);
+struct ash_job *ash_job_take_locked(struct ash_device *dev);
+void ash_job_complete_locked(struct ash_device *dev, struct ash_job *job,
+			     int status, u64 busy_ns);
+void ash_job_done(struct ash_job *job);
+u64 ash_job_id(const struct ash_job *job);
+int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
+			  u32 command_size, u32 *nr_commands);
+__poll_t ash_job_poll(struct ash_context *ctx);
+
+/* engine.c */
+int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
+			    unsigned int usize);
+int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
+			   unsigned int usize);
+int ash_engine_complete_ioctl(struct file *file, void __user *uarg,
+			      unsigned int usize);
+void ash_engine_detach(struct file *file);
+int ash_engine_mmap(struct file *file, struct vm_area_struct *vma);
+__poll_t ash_engine_poll(struct file *file, poll_table *wait);
+void ash_engine_unmap_range(struct ash_device *dev, unsigned long first,
+			    unsigned long count);
 
 /* stats.c */
-int ash_device_info_ioctl(void __user *uarg, unsigned int usize);
-int ash_partition_info_ioctl(void __user *uarg, unsigned int usize);
+int ash_device_info_ioctl(struct file *file, void __user *uarg,
+			  unsigned int usize);
+int ash_partition_info_ioctl(struct file *file, void __user *uarg,
+			     unsigned int usize);
 int ash_context_partition_info_ioctl(struct ash_context *ctx,
 				     void __user *uarg, unsigned int usize);
-int ash_context_info_ioctl(void __user *uarg, unsigned int usize);
+int ash_context_info_ioctl(struct file *file, void __user *uarg,
+			   unsigned int usize);
 extern const struct attribute_group *ash_sysfs_groups[];
 
 #endif /* ACCELSHARE_DRV_H */

@@ -21,13 +21,6 @@
 
 #include "accelshare_drv.h"
 
-#ifndef ASH_HAVE_VM_FLAGS_SET	/* see Kbuild */
-static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
-{
-	vma->vm_flags |= flags;
-}
-#endif
-
 /* Largest chunk taken from the page allocator at once: 2 MiB on x86. */
 #define ASH_CHUNK_ORDER min(9, MAX_ORDER - 1)
 
@@ -111,9 +104,27 @@ err_free:
 	return ret;
 }
 
+/*
+ * Give @buf a range of the device address space, so that jobs can name it
+ * by device address and the engine can map it.
+ */
+static int ash_buffer_place(struct ash_device *dev, struct ash_buffer *buf)
+{
+	int ret;
+
+	spin_lock(&dev->space_lock);
+	ret = ash_range_alloc(&dev->space, &buf->range, buf->nr_pages);
+	spin_unlock(&dev->space_lock);
+	if (ret)
+		return ret;
+	/* Nothing the engine mapped for an earlier owner survives. */
+	ash_engine_unmap_range(dev, buf->range.start, buf->nr_pages);
+	return 0;
+}
+
 static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 					    struct ash_partition *part,
-					    u64 size)
+					    u64 size, u32 flags)
 {
 	struct ash_device *dev = part->dev;
 	struct ash_buffer *buf;
@@ -140,14 +151,21 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 	}
 	kref_init(&buf->ref);
 	buf->ctx = ctx;
+	buf->flags = flags;
 	buf->size = size;
 	buf->nr_pages = nr_pages;
 	ret = ash_buffer_alloc_pages(buf, dev->numa_node);
 	if (ret)
 		goto err_free;
+	ret = ash_buffer_place(dev, buf);
+	if (ret)
+		goto err_pages;
 	atomic64_add(charge, &ctx->mem_used);
 	return buf;
 
+err_pages:
+	ash_buffer_free_pages(buf->pages, buf->nr_pages);
+	kvfree(buf->pages);
 err_free:
 	kfree(buf);
 err_uncharge:
@@ -168,7 +186,14 @@ static void ash_buffer_release(struct kref *ref)
 	struct ash_device *dev = part->dev;
 	u64 charge = ash_buffer_charge(buf);
 
-	/* Pages first: the charge always covers what is still held. */
+	/*
+	 * Out of the engine's reach first, then the pages, then the charge:
+	 * the charge always covers what is still held.
+	 */
+	spin_lock(&dev->space_lock);
+	ash_range_free(&dev->space, &buf->range);
+	spin_unlock(&dev->space_lock);
+	ash_engine_unmap_range(dev, buf->range.start, buf->nr_pages);
 	ash_buffer_free_pages(buf->pages, buf->nr_pages);
 	kvfree(buf->pages);
 	spin_lock(&dev->mem_lock);
@@ -187,8 +212,8 @@ void ash_buffer_put(struct ash_buffer *buf)
 }
 
 /* The buffer behind @handle in @ctx, with a reference, or NULL. */
-static struct ash_buffer *ash_buffer_lookup(struct ash_context *ctx,
-					    unsigned long handle)
+struct ash_buffer *ash_buffer_get(struct ash_context *ctx,
+				  unsigned long handle)
 {
 	struct ash_buffer *buf;
 
@@ -197,6 +222,29 @@ static struct ash_buffer *ash_buffer_lookup(struct ash_context *ctx,
 	if (buf)
 		kref_get(&buf->ref);
 	xa_unlock(&ctx->buffers);
+	return buf;
+}
+
+/*
+ * The buffer whose device range holds page @index, with a reference, or
+ * NULL.  The space's lock keeps the buffer from leaving the space (and
+ * being freed) between the lookup and the reference; a buffer already on
+ * its way out has no references left and is not taken.
+ */
+struct ash_buffer *ash_buffer_get_by_page(struct ash_device *dev,
+					  unsigned long index)
+{
+	struct ash_buffer *buf = NULL;
+	struct ash_range *r;
+
+	spin_lock(&dev->space_lock);
+	r = ash_range_find(&dev->space, index);
+	if (r) {
+		buf = container_of(r, struct ash_buffer, range);
+		if (!kref_get_unless_zero(&buf->ref))
+			buf = NULL;
+	}
+	spin_unlock(&dev->space_lock);
 	return buf;
 }
 
@@ -211,13 +259,14 @@ int ash_buffer_alloc_ioctl(struct ash_context *ctx, void __user *uarg,
 	ret = ash_copy_in(&a, sizeof(a), uarg, usize);
 	if (ret)
 		return ret;
-	if (a.flags || !ash_is_zero(a.reserved, sizeof(a.reserved)) ||
+	if ((a.flags & ~ASH_BUF_READONLY) ||
+	    !ash_is_zero(a.reserved, sizeof(a.reserved)) ||
 	    !a.size || a.size > ASH_BUF_SIZE_MAX)
 		return -EINVAL;
 	if (!part)
 		return -EBADFD;
 
-	buf = ash_buffer_create(ctx, part, a.size);
+	buf = ash_buffer_create(ctx, part, a.size, a.flags);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	ret = xa_alloc_cyclic(&ctx->buffers, &buf->handle, buf,
@@ -272,7 +321,7 @@ int ash_buffer_info_ioctl(struct ash_context *ctx, void __user *uarg,
 		return ret;
 	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
-	buf = ash_buffer_lookup(ctx, info.handle);
+	buf = ash_buffer_get(ctx, info.handle);
 	if (!buf)
 		return -ENOENT;
 	info.size = buf->size;
@@ -333,7 +382,7 @@ int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	buf = ash_buffer_lookup(ctx, handle);
+	buf = ash_buffer_get(ctx, handle);
 	if (!buf)
 		return -EINVAL;
 	if (first >= buf->nr_pages || count > buf->nr_pages - first) {

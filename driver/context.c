@@ -3,8 +3,10 @@
  * accelshare - contexts: one open file of the tenant node.
  *
  * A context is bound once to a partition, after an access check, and owns
- * the buffers allocated through it.  Closing the file (or the death of the
- * process) destroys it and frees everything it owns; nothing else has to
+ * the buffers allocated through it and the jobs submitted through it.
+ * Closing the file (or the death of the process) drops its handles and
+ * cancels its queued jobs; a job the engine is running keeps the context
+ * until it completes.  The last reference unbinds it.  Nothing else has to
  * clean up.
  */
 #include <linux/cred.h>
@@ -25,43 +27,64 @@ struct ash_context *ash_context_create(void)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
+	kref_init(&ctx->ref);
 	ctx->pid = get_pid(task_tgid(current));
 	ctx->uid = current_euid();
 	xa_init_flags(&ctx->buffers, XA_FLAGS_ALLOC1);
 	atomic_set(&ctx->nr_buffers, 0);
 	atomic64_set(&ctx->mem_used, 0);
-	atomic64_set(&ctx->busy_ns, 0);
+	init_waitqueue_head(&ctx->wq);
+	INIT_LIST_HEAD(&ctx->jobs);
 	return ctx;
+}
+
+/* The last reference: nothing of the context is left but its binding. */
+static void ash_context_release(struct kref *ref)
+{
+	struct ash_context *ctx = container_of(ref, struct ash_context, ref);
+	struct ash_partition *part = ctx->part;
+	struct ash_device *dev;
+
+	WARN_ON(atomic_read(&ctx->nr_buffers) ||
+		atomic64_read(&ctx->mem_used));
+	if (part) {
+		dev = part->dev;
+		spin_lock(&dev->sched_lock);
+		ash_sched_entity_remove(&dev->sched, &ctx->sched);
+		spin_unlock(&dev->sched_lock);
+		mutex_lock(&ash_registry_lock);
+		xa_erase(&ash_contexts, ctx->id);
+		part->nr_contexts--;
+		dev->nr_contexts--;
+		mutex_unlock(&ash_registry_lock);
+	}
+	kvfree(ctx->history);
+	put_pid(ctx->pid);
+	kfree(ctx);
+}
+
+void ash_context_put(struct ash_context *ctx)
+{
+	kref_put(&ctx->ref, ash_context_release);
 }
 
 /*
  * Called when the file is released: no ioctl is running and, since every
  * mapping holds the file, no buffer is mapped.  Dropping the handles frees
- * every buffer, and with them every charge.
+ * every buffer no running job holds, and with them their charges.
  */
-void ash_context_destroy(struct ash_context *ctx)
+void ash_context_close(struct ash_context *ctx)
 {
-	struct ash_partition *part = ctx->part;
 	struct ash_buffer *buf;
 	unsigned long handle;
 
+	ash_jobs_cancel(ctx);
 	xa_for_each(&ctx->buffers, handle, buf) {
 		xa_erase(&ctx->buffers, handle);
 		ash_buffer_put(buf);
 	}
 	xa_destroy(&ctx->buffers);
-	WARN_ON(atomic_read(&ctx->nr_buffers) ||
-		atomic64_read(&ctx->mem_used));
-
-	if (part) {
-		mutex_lock(&ash_registry_lock);
-		xa_erase(&ash_contexts, ctx->id);
-		part->nr_contexts--;
-		part->dev->nr_contexts--;
-		mutex_unlock(&ash_registry_lock);
-	}
-	put_pid(ctx->pid);
-	kfree(ctx);
+	ash_context_put(ctx);
 }
 
 /* The partition @ctx is bound to, or NULL. */
@@ -76,6 +99,7 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 {
 	struct ash_partition *part;
 	struct ash_bind b;
+	s32 *history;
 	int ret;
 
 	ret = ash_copy_in(&b, sizeof(b), uarg, usize);
@@ -84,6 +108,9 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 	if (b.flags || b.pad || !ash_is_zero(b.reserved, sizeof(b.reserved)) ||
 	    !ash_name_valid(b.partition))
 		return -EINVAL;
+	history = kvcalloc(ASH_FENCE_HISTORY, sizeof(*history), GFP_KERNEL);
+	if (!history)
+		return -ENOMEM;
 
 	mutex_lock(&ash_registry_lock);
 	if (ctx->part) {
@@ -108,6 +135,11 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 		goto out_unlock;
 	part->nr_contexts++;
 	part->dev->nr_contexts++;
+	ctx->history = history;
+	history = NULL;
+	spin_lock(&part->dev->sched_lock);
+	ash_sched_entity_init(&part->sched, &ctx->sched);
+	spin_unlock(&part->dev->sched_lock);
 	/*
 	 * Publish the binding last: ioctls that find ctx->part set rely on
 	 * everything above, without taking the lock.
@@ -115,6 +147,7 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 	smp_store_release(&ctx->part, part);
 out_unlock:
 	mutex_unlock(&ash_registry_lock);
+	kvfree(history);
 	return ret;
 }
 

@@ -5,9 +5,14 @@
  * A device is an accelerator's memory and engine time.  Device 0 is
  * host-backed: its memory is pages allocated per buffer, up to the capacity
  * given at module load.  Devices live from module load to unload.
+ *
+ * Each buffer also gets a range of the device address space, by which jobs
+ * name it and the engine maps it.  The space is four times the capacity,
+ * so that fragmentation cannot run it out before the memory runs out.
  */
 #include <linux/slab.h>
 #include <linux/xarray.h>
+#include <linux/uaccess.h>
 
 #include "accelshare_drv.h"
 
@@ -28,6 +33,12 @@ int ash_device_create(u32 id, u64 capacity, int numa_node, u32 slice_us)
 	dev->slice_us = slice_us;
 	spin_lock_init(&dev->mem_lock);
 	ash_pool_init(&dev->pool, capacity);
+	spin_lock_init(&dev->sched_lock);
+	ash_sched_init(&dev->sched, (u64)slice_us * NSEC_PER_USEC);
+	init_waitqueue_head(&dev->engine_wq);
+	init_rwsem(&dev->engine_rwsem);
+	spin_lock_init(&dev->space_lock);
+	ash_range_space_init(&dev->space, (capacity >> PAGE_SHIFT) * 4);
 
 	ret = xa_insert(&ash_devices, id, dev, GFP_KERNEL);
 	if (ret) {
@@ -44,7 +55,7 @@ void ash_devices_destroy(void)
 	unsigned long id;
 
 	xa_for_each(&ash_devices, id, dev) {
-		WARN_ON(dev->pool.used || dev->nr_partitions);
+		WARN_ON(dev->pool.used || dev->nr_partitions || dev->engine);
 		xa_erase(&ash_devices, id);
 		kfree(dev);
 	}
@@ -53,4 +64,28 @@ void ash_devices_destroy(void)
 struct ash_device *ash_device_lookup(u32 id)
 {
 	return xa_load(&ash_devices, id);
+}
+
+int ash_device_set_ioctl(struct file *file, void __user *uarg,
+			 unsigned int usize)
+{
+	struct ash_device_set d;
+	struct ash_device *dev;
+	int ret;
+
+	ret = ash_copy_in(&d, sizeof(d), uarg, usize);
+	if (ret)
+		return ret;
+	if (!d.flags || (d.flags & ~ASH_DEVICE_SET_SLICE) || d.pad ||
+	    !ash_is_zero(d.reserved, sizeof(d.reserved)) ||
+	    d.slice_us < 100 || d.slice_us > 1000000)
+		return -EINVAL;
+	dev = ash_device_lookup(d.device);
+	if (!dev)
+		return -ENODEV;
+	spin_lock(&dev->sched_lock);
+	WRITE_ONCE(dev->slice_us, d.slice_us);
+	ash_sched_set_slice(&dev->sched, (u64)d.slice_us * NSEC_PER_USEC);
+	spin_unlock(&dev->sched_lock);
+	return 0;
 }

@@ -88,6 +88,8 @@ static const struct ash_tenant_ioctl ash_tenant_ioctls[] = {
 	{ ASH_IOC_BUF_ALLOC, ash_buffer_alloc_ioctl },
 	{ ASH_IOC_BUF_FREE, ash_buffer_free_ioctl },
 	{ ASH_IOC_BUF_INFO, ash_buffer_info_ioctl },
+	{ ASH_IOC_SUBMIT, ash_job_submit_ioctl },
+	{ ASH_IOC_WAIT, ash_job_wait_ioctl },
 };
 
 static int ash_tenant_open(struct inode *inode, struct file *file)
@@ -103,7 +105,7 @@ static int ash_tenant_open(struct inode *inode, struct file *file)
 
 static int ash_tenant_release(struct inode *inode, struct file *file)
 {
-	ash_context_destroy(file->private_data);
+	ash_context_close(file->private_data);
 	return 0;
 }
 
@@ -125,6 +127,14 @@ static int ash_tenant_mmap(struct file *file, struct vm_area_struct *vma)
 	return ash_buffer_mmap(file->private_data, vma);
 }
 
+static __poll_t ash_tenant_poll(struct file *file, poll_table *wait)
+{
+	struct ash_context *ctx = file->private_data;
+
+	poll_wait(file, &ctx->wq, wait);
+	return ash_job_poll(ctx);
+}
+
 static const struct file_operations ash_tenant_fops = {
 	.owner = THIS_MODULE,
 	.open = ash_tenant_open,
@@ -132,6 +142,7 @@ static const struct file_operations ash_tenant_fops = {
 	.unlocked_ioctl = ash_tenant_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = ash_tenant_mmap,
+	.poll = ash_tenant_poll,
 	.llseek = no_llseek,
 };
 
@@ -146,7 +157,7 @@ static struct miscdevice ash_tenant_dev = {
 
 struct ash_ctl_ioctl {
 	unsigned int cmd;
-	int (*func)(void __user *uarg, unsigned int usize);
+	int (*func)(struct file *file, void __user *uarg, unsigned int usize);
 };
 
 static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
@@ -156,6 +167,10 @@ static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
 	{ ASH_CTL_PART_DELETE, ash_partition_delete_ioctl },
 	{ ASH_CTL_PART_INFO, ash_partition_info_ioctl },
 	{ ASH_CTL_CTX_INFO, ash_context_info_ioctl },
+	{ ASH_CTL_ENGINE_ATTACH, ash_engine_attach_ioctl },
+	{ ASH_CTL_ENGINE_FETCH, ash_engine_fetch_ioctl },
+	{ ASH_CTL_ENGINE_COMPLETE, ash_engine_complete_ioctl },
+	{ ASH_CTL_DEVICE_SET, ash_device_set_ioctl },
 };
 
 /*
@@ -166,6 +181,7 @@ static int ash_ctl_open(struct inode *inode, struct file *file)
 {
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	file->private_data = NULL;	/* the engine, once attached */
 	return nonseekable_open(inode, file);
 }
 
@@ -176,15 +192,24 @@ static long ash_ctl_ioctl(struct file *file, unsigned int cmd,
 
 	for (i = 0; i < ARRAY_SIZE(ash_ctl_ioctls); i++)
 		if (ash_ioctl_match(ash_ctl_ioctls[i].cmd, cmd))
-			return ash_ctl_ioctls[i].func((void __user *)arg,
+			return ash_ctl_ioctls[i].func(file, (void __user *)arg,
 						      _IOC_SIZE(cmd));
 	return -ENOTTY;
+}
+
+static int ash_ctl_release(struct inode *inode, struct file *file)
+{
+	ash_engine_detach(file);
+	return 0;
 }
 
 static const struct file_operations ash_ctl_fops = {
 	.owner = THIS_MODULE,
 	.open = ash_ctl_open,
+	.release = ash_ctl_release,
 	.unlocked_ioctl = ash_ctl_ioctl,
+	.mmap = ash_engine_mmap,
+	.poll = ash_engine_poll,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,
 };

@@ -133,8 +133,15 @@ static void ash_partition_apply(struct ash_partition *part,
 				const struct ash_partition_params *p, u32 set,
 				const kuid_t *uids, const kgid_t *gids)
 {
-	if (set & ASH_PART_SET_WEIGHT)
+	if (set & ASH_PART_SET_WEIGHT) {
 		part->weight = p->weight ?: ASH_WEIGHT_DEFAULT;
+		if (part->dev) {
+			spin_lock(&part->dev->sched_lock);
+			ash_sched_group_set_weight(&part->dev->sched,
+						   &part->sched, part->weight);
+			spin_unlock(&part->dev->sched_lock);
+		}
+	}
 	if (set & ASH_PART_SET_LIMITS) {
 		part->max_contexts = p->max_contexts ?: ASH_MAX_CONTEXTS_DEFAULT;
 		WRITE_ONCE(part->max_buffers,
@@ -148,7 +155,8 @@ static void ash_partition_apply(struct ash_partition *part,
 	}
 }
 
-int ash_partition_create_ioctl(void __user *uarg, unsigned int usize)
+int ash_partition_create_ioctl(struct file *file, void __user *uarg,
+			       unsigned int usize)
 {
 	kuid_t uids[ASH_ACL_MAX] = {};
 	kgid_t gids[ASH_ACL_MAX] = {};
@@ -170,7 +178,6 @@ int ash_partition_create_ioctl(void __user *uarg, unsigned int usize)
 	if (!part)
 		return -ENOMEM;
 	strscpy(part->name, p.name, sizeof(part->name));
-	atomic64_set(&part->busy_ns, 0);
 	ash_partition_apply(part, &p, ASH_PART_SET_ALL, uids, gids);
 
 	mutex_lock(&ash_registry_lock);
@@ -202,6 +209,9 @@ int ash_partition_create_ioctl(void __user *uarg, unsigned int usize)
 	ret = ash_copy_out(uarg, &p, sizeof(p));
 	if (ret)
 		goto err_quota;
+	spin_lock(&dev->sched_lock);
+	ash_sched_group_init(&dev->sched, &part->sched, part->weight);
+	spin_unlock(&dev->sched_lock);
 	dev->nr_partitions++;
 	mutex_unlock(&ash_registry_lock);
 	return 0;
@@ -218,7 +228,8 @@ err_unlock:
 	return ret;
 }
 
-int ash_partition_set_ioctl(void __user *uarg, unsigned int usize)
+int ash_partition_set_ioctl(struct file *file, void __user *uarg,
+			    unsigned int usize)
 {
 	kuid_t uids[ASH_ACL_MAX] = {};
 	kgid_t gids[ASH_ACL_MAX] = {};
@@ -271,12 +282,16 @@ static void ash_partition_remove(struct ash_partition *part)
 	WARN_ON(part->quota.used || part->nr_buffers);
 	ash_quota_remove(&dev->pool, &part->quota);
 	spin_unlock(&dev->mem_lock);
+	spin_lock(&dev->sched_lock);
+	ash_sched_group_remove(&dev->sched, &part->sched);
+	spin_unlock(&dev->sched_lock);
 	dev->nr_partitions--;
 	xa_erase(&ash_partitions, part->id);
 	kfree(part);
 }
 
-int ash_partition_delete_ioctl(void __user *uarg, unsigned int usize)
+int ash_partition_delete_ioctl(struct file *file, void __user *uarg,
+			       unsigned int usize)
 {
 	struct ash_partition_delete d;
 	struct ash_partition *part;

@@ -10,7 +10,8 @@
 
 #include "accelshare_drv.h"
 
-int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
+int ash_device_info_ioctl(struct file *file, void __user *uarg,
+			  unsigned int usize)
 {
 	struct ash_device_info info;
 	struct ash_device *dev;
@@ -31,7 +32,6 @@ int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
 	}
 	info.kind = dev->kind;
 	info.numa_node = dev->numa_node;
-	info.slice_us = dev->slice_us;
 	info.nr_partitions = dev->nr_partitions;
 	info.nr_contexts = dev->nr_contexts;
 	spin_lock(&dev->mem_lock);
@@ -39,6 +39,13 @@ int ash_device_info_ioctl(void __user *uarg, unsigned int usize)
 	info.mem_used = dev->pool.used;
 	info.mem_min_total = dev->pool.min_total;
 	spin_unlock(&dev->mem_lock);
+	spin_lock(&dev->sched_lock);
+	info.slice_us = dev->slice_us;
+	info.has_engine = !!dev->engine;
+	info.engine_pid = dev->engine ? pid_vnr(dev->engine->pid) : 0;
+	info.busy_ns = dev->busy_ns;
+	info.jobs_queued = dev->nr_queued;
+	spin_unlock(&dev->sched_lock);
 	mutex_unlock(&ash_registry_lock);
 	return ash_copy_out(uarg, &info, sizeof(info));
 }
@@ -60,7 +67,12 @@ static void ash_partition_fill(struct ash_partition_info *info,
 	info->max_contexts = part->max_contexts;
 	info->max_buffers = part->max_buffers;
 	info->nr_contexts = part->nr_contexts;
-	info->busy_ns = atomic64_read(&part->busy_ns);
+	spin_lock(&dev->sched_lock);
+	info->busy_ns = part->busy_ns;
+	info->jobs_completed = part->jobs_completed;
+	info->jobs_failed = part->jobs_failed;
+	info->wait_ns = part->wait_ns;
+	spin_unlock(&dev->sched_lock);
 	spin_lock(&dev->mem_lock);
 	info->mem_max = part->quota.max;
 	info->mem_min = part->quota.min;
@@ -96,7 +108,8 @@ static int ash_partition_info_in(struct ash_partition_info *info,
 	return 0;
 }
 
-int ash_partition_info_ioctl(void __user *uarg, unsigned int usize)
+int ash_partition_info_ioctl(struct file *file, void __user *uarg,
+			     unsigned int usize)
 {
 	struct ash_partition_info info;
 	struct ash_partition *part;
@@ -139,7 +152,8 @@ int ash_context_partition_info_ioctl(struct ash_context *ctx,
 	return ash_copy_out(uarg, &info, sizeof(info));
 }
 
-int ash_context_info_ioctl(void __user *uarg, unsigned int usize)
+int ash_context_info_ioctl(struct file *file, void __user *uarg,
+			   unsigned int usize)
 {
 	struct ash_context_info info;
 	struct ash_context *ctx;
@@ -167,7 +181,12 @@ int ash_context_info_ioctl(void __user *uarg, unsigned int usize)
 			sizeof(info.partition));
 		info.mem_used = atomic64_read(&ctx->mem_used);
 		info.nr_buffers = atomic_read(&ctx->nr_buffers);
-		info.busy_ns = atomic64_read(&ctx->busy_ns);
+		spin_lock(&ctx->part->dev->sched_lock);
+		info.busy_ns = ctx->busy_ns;
+		info.jobs_completed = ctx->jobs_completed;
+		info.jobs_failed = ctx->jobs_failed;
+		info.wait_ns = ctx->wait_ns;
+		spin_unlock(&ctx->part->dev->sched_lock);
 	}
 	mutex_unlock(&ash_registry_lock);
 	if (!ctx)

@@ -39,6 +39,162 @@ uint64_t ash_buf_size(const struct ash_buf *buf);
  * the same address.  The mapping goes with ash_free(). */
 int ash_map(struct ash_buf *buf, void **addr);
 
+/*
+ * Execution.  Work submitted on a context completes in submission order;
+ * each submission returns a fence to wait on.  ash_wait returns 0 when the
+ * job succeeded, the job's negative errno when it failed (-EIO: the engine
+ * died under it), -ETIMEDOUT when timeout_ns passed first (negative waits
+ * forever, 0 polls).
+ */
+int ash_copy(struct ash_ctx *ctx, struct ash_buf *dst, uint64_t dst_off,
+	     struct ash_buf *src, uint64_t src_off, uint64_t len,
+	     uint64_t *fence);
+/* Repeats the 32-bit pattern in host byte order; off and len multiples
+ * of 4; a range outside the buffer is refused with -EINVAL. */
+int ash_fill(struct ash_ctx *ctx, struct ash_buf *dst, uint64_t off,
+	     uint64_t len, uint32_t pattern, uint64_t *fence);
+int ash_wait(struct ash_ctx *ctx, uint64_t fence, int64_t timeout_ns);
+
+/*
+ * Command buffers.  A command buffer records ops on a context's buffers and
+ * submits them as jobs, in recording order.  Ops are checked when recorded:
+ * a bad one fails with -EINVAL and records nothing.
+ *
+ * Long ops are tiled, and a buffer's commands are cut into jobs, so that no
+ * job costs much more than one scheduler slice.  Cost is counted in units,
+ * one per byte an op reads or writes plus one per arithmetic operation
+ * (GEMM: 2*m*n*k); a job holds at most ASH_JOB_MAX_COMMANDS commands and at
+ * most ASH_JOB_COST_MAX units.  A GEMM is cut into blocks of C's rows (then,
+ * if one row costs too much, of C's columns, then of k), copies and fills
+ * into byte ranges, element-wise ops into element ranges, row ops (rmsnorm,
+ * softmax, rope, embedding) into whole rows: a row is never cut, so a job
+ * holding a single row that costs more than the limit is the one exception.
+ *
+ * A command buffer is used by one thread at a time.  Its ops must name
+ * buffers of its context (-EINVAL otherwise) that stay allocated until the
+ * jobs using them complete.
+ */
+#define ASH_JOB_COST_MAX	(16ULL << 20)	/* units: about 2 ms of CPU engine */
+
+struct ash_cmdbuf;
+struct ash_tensor;		/* a model's tensor, below */
+
+int ash_cmdbuf_create(struct ash_ctx *ctx, struct ash_cmdbuf **cb);
+/* Drops what is recorded and not submitted; submitted jobs run on. */
+void ash_cmdbuf_destroy(struct ash_cmdbuf *cb);
+/* Drops what is recorded and not submitted. */
+void ash_cmdbuf_reset(struct ash_cmdbuf *cb);
+/* Recorded commands, and the jobs they will be submitted as. */
+uint64_t ash_cmdbuf_commands(const struct ash_cmdbuf *cb);
+uint64_t ash_cmdbuf_jobs(const struct ash_cmdbuf *cb);
+/*
+ * Submits what is recorded, in order, and empties the buffer; *fence is the
+ * last job's (0 and nothing submitted if nothing was recorded).  When the
+ * context's queue is full it waits for this buffer's own oldest job, and
+ * fails with -EAGAIN only when it has none in flight.  On failure the jobs
+ * already submitted stay submitted (*fence names the last of them, 0 if
+ * none) and the rest stay recorded: submitting again resumes.  Errors from
+ * the kernel: -ENOENT a buffer was freed, -EACCES a write to a read-only
+ * buffer, -EAGAIN, -EBADFD.
+ */
+int ash_cmdbuf_submit(struct ash_cmdbuf *cb, uint64_t *fence);
+/*
+ * Waits for every job submitted through the buffer since the last
+ * ash_cmdbuf_wait() that returned 0 or a job's error: 0 when all
+ * succeeded, else the first failed job's negative errno (-ESTALE: the
+ * kernel no longer remembers a job's status).  -ETIMEDOUT as ash_wait;
+ * the jobs are waited for again next time.
+ */
+int ash_cmdbuf_wait(struct ash_cmdbuf *cb, int64_t timeout_ns);
+
+/*
+ * A matrix in a buffer: rows x cols elements of dtype, row-major, row r
+ * starting ld elements after row r-1 (ld 0: cols, dense).  A vector is one
+ * row.  offset is in bytes and a multiple of the element size; the span,
+ * ((rows - 1) * ld + cols) elements, must lie inside the buffer.  rows and
+ * cols are at least 1.  dtype is an enum ash_dtype: ASH_DTYPE_F32, F16 or
+ * BF16 where an op says so, ASH_DTYPE_U32 for token ids.  Ops other than
+ * GEMM take dense tensors (ld 0 or cols, or rows 1) and see them as a flat
+ * sequence of rows * cols elements.
+ */
+struct ash_tensor_ref {
+	struct ash_buf *buf;
+	uint64_t offset;	/* bytes */
+	int dtype;		/* enum ash_dtype */
+	uint32_t rows;
+	uint32_t cols;
+	uint32_t ld;		/* elements; 0: cols */
+};
+
+/* A model tensor as a matrix: 1-D as one row, n-D as the product of the
+ * leading dimensions by the last; -EINVAL if that does not fit 32 bits or
+ * the tensor is empty. */
+int ash_tensor_ref_of(const struct ash_tensor *t, struct ash_tensor_ref *ref);
+
+/* Bytes, as ash_copy and ash_fill, but recorded.  Overlapping source and
+ * destination ranges are refused. */
+int ash_op_copy(struct ash_cmdbuf *cb, struct ash_buf *dst, uint64_t dst_off,
+		struct ash_buf *src, uint64_t src_off, uint64_t len);
+int ash_op_fill(struct ash_cmdbuf *cb, struct ash_buf *dst, uint64_t off,
+		uint64_t len, uint32_t pattern);
+
+/*
+ * C = alpha * op(A) * op(B) + beta * C, C f32 m x n, op(A) m x k, op(B)
+ * k x n, where op(X) is X, or X transposed with ASH_GEMM_TRANS_A/_B (then A
+ * is stored k x m, B n x k).  A and B share a dtype: F32, F16 or BF16.  C
+ * may not overlap A or B; leading dimensions are below 2^31.  With beta 0,
+ * C is not read.
+ */
+#ifndef ASH_GEMM_TRANS_A
+#define ASH_GEMM_TRANS_A	(1U << 0)
+#define ASH_GEMM_TRANS_B	(1U << 1)
+#endif
+int ash_op_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *c,
+		const struct ash_tensor_ref *a, const struct ash_tensor_ref *b,
+		unsigned int flags, float alpha, float beta);
+
+/*
+ * Element-wise, f32, dense, all with the same element count: out = a + b,
+ * out = a * b, out = silu(in), out = gelu(in); the engine's numerics are in
+ * docs/engine.md.  An output may be the very same range as an input (in
+ * place); other overlaps are refused.
+ */
+int ash_op_add(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+	       const struct ash_tensor_ref *a, const struct ash_tensor_ref *b);
+int ash_op_mul(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+	       const struct ash_tensor_ref *a, const struct ash_tensor_ref *b);
+int ash_op_silu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		const struct ash_tensor_ref *in);
+int ash_op_gelu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		const struct ash_tensor_ref *in);
+
+/*
+ * Row ops, f32, dense; out has in's shape and may be in itself.
+ * rmsnorm: each row x of in becomes x / sqrt(mean(x^2) + eps) * weight,
+ * weight f32 of cols elements.  softmax: over each row.
+ */
+int ash_op_rmsnorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		   const struct ash_tensor_ref *in,
+		   const struct ash_tensor_ref *weight, float eps);
+int ash_op_softmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		   const struct ash_tensor_ref *in);
+/*
+ * Rotary position embedding of in, f32 [tokens][heads][head_dim] dense
+ * (tokens * heads * head_dim elements, head_dim even), token t at position
+ * pos0 + t, with base theta (e.g. 10000); out likewise, may be in.
+ */
+int ash_op_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		const struct ash_tensor_ref *in, uint32_t tokens,
+		uint32_t heads, uint32_t head_dim, uint32_t pos0, float theta);
+/*
+ * out[i] = table[ids[i]]: table f32 vocab x dim (rows x cols, dense), ids
+ * U32 of nr_ids elements, out f32 of nr_ids * dim elements.  An id outside
+ * the table fails the job (-EINVAL), not the recording.
+ */
+int ash_op_embedding(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		     const struct ash_tensor_ref *table,
+		     const struct ash_tensor_ref *ids);
+
 /* What a context's partition allows and uses now. */
 struct ash_partition_stat {
 	char name[32];
@@ -52,6 +208,102 @@ struct ash_partition_stat {
 };
 
 int ash_partition_stat(struct ash_ctx *ctx, struct ash_partition_stat *stat);
+
+/*
+ * Model weights: safetensors or GGUF, detected by content.  The tensors'
+ * bytes are streamed into device memory charged to the context's partition;
+ * a failed load leaves nothing allocated.
+ */
+enum ash_dtype {
+	ASH_DTYPE_INVALID = 0,
+	/* plain element types, shared by both formats */
+	ASH_DTYPE_BOOL,
+	ASH_DTYPE_U8,
+	ASH_DTYPE_I8,
+	ASH_DTYPE_U16,
+	ASH_DTYPE_I16,
+	ASH_DTYPE_U32,
+	ASH_DTYPE_I32,
+	ASH_DTYPE_U64,
+	ASH_DTYPE_I64,
+	ASH_DTYPE_F16,
+	ASH_DTYPE_BF16,
+	ASH_DTYPE_F32,
+	ASH_DTYPE_F64,
+	ASH_DTYPE_F8_E4M3,
+	ASH_DTYPE_F8_E5M2,
+	/* further safetensors types; the values are ABI: append only */
+	ASH_DTYPE_F8_E8M0,		/* MX scale: 8-bit exponent */
+	ASH_DTYPE_F6_E2M3,		/* 6 bits, packed: 4 elements in 3 bytes */
+	ASH_DTYPE_F6_E3M2,
+	ASH_DTYPE_F4,			/* E2M1, packed: 2 elements a byte */
+	ASH_DTYPE_C64,			/* complex of two F32 */
+	/* GGUF's block-quantized ggml types: whole blocks of elements */
+	ASH_DTYPE_GGUF_FIRST_QUANT = 64,
+	ASH_DTYPE_Q4_0 = ASH_DTYPE_GGUF_FIRST_QUANT,
+	ASH_DTYPE_Q4_1,
+	ASH_DTYPE_Q5_0,
+	ASH_DTYPE_Q5_1,
+	ASH_DTYPE_Q8_0,
+	ASH_DTYPE_Q8_1,
+	ASH_DTYPE_Q2_K,
+	ASH_DTYPE_Q3_K,
+	ASH_DTYPE_Q4_K,
+	ASH_DTYPE_Q5_K,
+	ASH_DTYPE_Q6_K,
+	ASH_DTYPE_Q8_K,
+	ASH_DTYPE_IQ2_XXS,
+	ASH_DTYPE_IQ2_XS,
+	ASH_DTYPE_IQ3_XXS,
+	ASH_DTYPE_IQ1_S,
+	ASH_DTYPE_IQ4_NL,
+	ASH_DTYPE_IQ3_S,
+	ASH_DTYPE_IQ2_S,
+	ASH_DTYPE_IQ4_XS,
+	ASH_DTYPE_IQ1_M,
+	ASH_DTYPE_TQ1_0,
+	ASH_DTYPE_TQ2_0,
+	ASH_DTYPE_MXFP4,
+	ASH_DTYPE_NVFP4,
+	ASH_DTYPE_Q1_0,
+	ASH_DTYPE_Q2_0,
+};
+
+struct ash_model;
+struct ash_tensor {
+	const char *name;
+	int dtype;			/* enum ash_dtype */
+	int ndim;
+	uint64_t shape[8];
+	struct ash_buf *buf;		/* where the tensor's bytes live */
+	uint64_t offset;		/* ... and at which offset */
+	uint64_t bytes;
+};
+
+/* Progress of a load: bytes done of bytes in all. */
+typedef void (*ash_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/* Tuning of ash_model_load_opts(); zeroed fields take the defaults. */
+struct ash_load_opts {
+	uint32_t queue_depth;		/* reads in flight; default 16 */
+	uint32_t chunk_size;		/* bytes per read; default 1 MiB */
+	int direct_io;			/* 1 on (default), -1 off */
+	ash_progress_fn progress;	/* called from the loading thread */
+	void *progress_arg;
+};
+
+int ash_model_load(struct ash_ctx *ctx, const char *path,
+		   struct ash_model **model);
+int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
+			const struct ash_load_opts *opts,
+			struct ash_model **model);
+int ash_model_tensor_count(const struct ash_model *model);
+const struct ash_tensor *ash_model_tensor(const struct ash_model *model,
+					  int index);
+const struct ash_tensor *ash_model_find(const struct ash_model *model,
+					const char *name);
+void ash_model_free(struct ash_model *model);
+const char *ash_dtype_name(int dtype);
 
 /* The context's file descriptor, for poll() and for diagnostics; owned by
  * the context. */

@@ -4,6 +4,7 @@
 # SOVERSION, PREFIX and DESTDIR.
 
 RT_SRCS := runtime/context.c runtime/buffer.c runtime/ioctl.c \
+	   runtime/exec.c runtime/cmdbuf.c \
 	   $(sort $(wildcard runtime/model/*.c))
 # Libraries libaccelshare itself uses: json-c (safetensors headers), liburing
 # (weight streaming), libnuma (loader memory and threads on the device's

@@ -8,7 +8,7 @@ pkgs=(
 	build-essential pkg-config make gcc
 	linux-headers-cloud-amd64 linux-image-cloud-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static cpio gzip e2fsprogs kmod coreutils
-	libjson-c-dev libcmocka-dev liburing-dev libnuma-dev
+	libjson-c-dev libcmocka-dev liburing-dev libnuma-dev libopenblas-dev
 	flex bison bc libelf-dev libssl-dev dwarves sparse xz-utils rsync
 	clang libclang-rt-14-dev fio cppcheck perl
 )

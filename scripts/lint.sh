@@ -47,8 +47,12 @@ elif grep -E 'warning|error' "$log" | grep -v 'Skipping BTF generation'; then
 fi
 
 echo "lint: cppcheck (userspace)"
+# The VM cases stop through REQUIRE(), whose vt_bail() never returns;
+# cppcheck does not follow that through the macro's statement expression
+# and reports the variables REQUIRE() guards as uninitialised.
 if ! cppcheck --quiet --error-exitcode=1 --std=c11 \
 	--enable=warning,performance,portability --inline-suppr \
+	--suppress='uninitvar:tests/vm/cases/*' \
 	-D__linux__ -D_GNU_SOURCE -Iinclude -Iruntime -Itools/common \
 	-Itools/ashctl -Itests/vm/lib \
 	runtime tools tests/vm tests/unit $( [ -d bench ] && echo bench ); then

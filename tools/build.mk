@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# ashctl and ash-demo-tenant.  Included by the top-level Makefile; uses its
-# BUILD, ASH_CFLAGS, PREFIX and DESTDIR, and LIB_STATIC from runtime/build.mk.
+# ashctl, ash-demo-tenant and ash-model.  Included by the top-level Makefile;
+# uses its BUILD, ASH_CFLAGS, PREFIX and DESTDIR, and LIB_STATIC and RT_LIBS
+# from runtime/build.mk.
 
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSONC_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)
@@ -18,9 +19,13 @@ DEMO_TENANT := $(BUILD)/bin/ash-demo-tenant
 DEMO_SRCS := tools/demo-tenant/ash-demo-tenant.c tools/common/parse.c
 DEMO_OBJS := $(DEMO_SRCS:%.c=$(BUILD)/obj/%.o)
 
+ASH_MODEL := $(BUILD)/bin/ash-model
+ASH_MODEL_SRCS := tools/model/ash-model.c tools/common/parse.c
+ASH_MODEL_OBJS := $(ASH_MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
+
 .PHONY: install-tools
 
-userspace: $(ASHCTL) $(DEMO_TENANT)
+userspace: $(ASHCTL) $(DEMO_TENANT) $(ASH_MODEL)
 install: install-tools
 
 $(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk
@@ -35,9 +40,16 @@ $(ASHCTL): $(ASHCTL_OBJS)
 # or an initramfs without libaccelshare.so being installed.
 $(DEMO_TENANT): $(DEMO_OBJS) $(LIB_STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(DEMO_OBJS) $(LIB_STATIC) -pthread
+	$(CC) $(LDFLAGS) -o $@ $(DEMO_OBJS) $(LIB_STATIC) $(RT_LIBS)
 
-install-tools: $(ASHCTL)
+# Static too, and it uses the library's header parser (runtime/model/
+# format.h), which the shared library does not export.
+$(ASH_MODEL): $(ASH_MODEL_OBJS) $(LIB_STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(ASH_MODEL_OBJS) $(LIB_STATIC) $(RT_LIBS)
+
+install-tools: $(ASHCTL) $(ASH_MODEL)
 	install -D -m 0755 $(ASHCTL) $(DESTDIR)$(PREFIX)/bin/ashctl
+	install -D -m 0755 $(ASH_MODEL) $(DESTDIR)$(PREFIX)/bin/ash-model
 
--include $(ASHCTL_OBJS:.o=.d) $(DEMO_OBJS:.o=.d)
+-include $(ASHCTL_OBJS:.o=.d) $(DEMO_OBJS:.o=.d) $(ASH_MODEL_OBJS:.o=.d)

@@ -67,11 +67,15 @@ struct ash_bind {
 	__u64 reserved[2];
 };
 
+/* struct ash_buf_alloc.flags */
+#define ASH_BUF_READONLY	(1U << 0)	/* jobs may only read it */
+
 /**
  * struct ash_buf_alloc - allocate device memory (ASH_IOC_BUF_ALLOC)
  * @size: in, bytes, 1..ASH_BUF_SIZE_MAX.  The partition is charged the size
  *	rounded up to whole pages.
- * @flags: in, must be 0.
+ * @flags: in, ASH_BUF_*.  ASH_BUF_READONLY: job operands may only read the
+ *	buffer (weights, say); the tenant's own mapping stays writable.
  * @handle: out, the buffer's handle in this context (never 0).
  * @mmap_offset: out, the offset to mmap the buffer at on this fd.
  * @reserved: must be 0.
@@ -144,6 +148,9 @@ struct ash_buf_info {
  * @nr_gids: out, entries used in @gids (control node only; 0 for tenants).
  * @uids: out, access list, in the caller's user namespace.
  * @gids: out, access list.
+ * @jobs_completed: out, jobs that ran to completion (including failed ones).
+ * @jobs_failed: out, jobs that completed with an error or were cancelled.
+ * @wait_ns: out, time jobs spent queued before the engine took them.
  * @reserved: must be 0.
  *
  * On the tenant node (ASH_IOC_PARTITION_INFO) it describes the partition the
@@ -167,7 +174,10 @@ struct ash_partition_info {
 	__u32 nr_gids;
 	__u32 uids[ASH_ACL_MAX];
 	__u32 gids[ASH_ACL_MAX];
-	__u64 reserved[8];
+	__u64 jobs_completed;
+	__u64 jobs_failed;
+	__u64 wait_ns;
+	__u64 reserved[5];
 };
 
 /**
@@ -182,7 +192,11 @@ struct ash_partition_info {
  * @nr_partitions: out.
  * @nr_contexts: out, contexts bound to its partitions.
  * @slice_us: out, scheduler time slice.
- * @pad: 0.
+ * @pad: must be 0.
+ * @has_engine: out, 1 if an engine is attached.
+ * @engine_pid: out, the engine's pid in the caller's namespace, or 0.
+ * @busy_ns: out, engine time used by all partitions.
+ * @jobs_queued: out, jobs waiting for the engine now.
  * @reserved: must be 0.
  */
 struct ash_device_info {
@@ -197,7 +211,11 @@ struct ash_device_info {
 	__u32 nr_contexts;
 	__u32 slice_us;
 	__u32 pad;
-	__u64 reserved[6];
+	__u32 has_engine;
+	__s32 engine_pid;
+	__u64 busy_ns;
+	__u64 jobs_queued;
+	__u64 reserved[3];
 };
 
 /* struct ash_partition_params.flags for ASH_CTL_PART_SET: what to change */
@@ -293,6 +311,9 @@ struct ash_partition_delete {
  * @nr_buffers: out.
  * @pad: 0.
  * @busy_ns: out, engine time used.
+ * @jobs_completed: out.
+ * @jobs_failed: out.
+ * @wait_ns: out, time its jobs spent queued.
  * @reserved: must be 0.
  */
 struct ash_context_info {
@@ -307,7 +328,261 @@ struct ash_context_info {
 	__u32 nr_buffers;
 	__u32 pad;
 	__u64 busy_ns;
-	__u64 reserved[6];
+	__u64 jobs_completed;
+	__u64 jobs_failed;
+	__u64 wait_ns;
+	__u64 reserved[3];
+};
+
+/*
+ * Jobs.  A job is a command buffer: 1..ASH_JOB_MAX_COMMANDS commands, each
+ * an opcode, up to ASH_CMD_MAX_OPERANDS operands and a parameter blob.  The
+ * driver checks every operand against the submitting context's handles
+ * (the handle exists, the range is inside the buffer without overflow,
+ * ASH_OPERAND_* within what the command may do) and hands the engine the
+ * same commands with each operand's handle replaced by 0 and its offset by
+ * a device address (see ASH_CTL_ENGINE_FETCH).  The parameter blob is the
+ * engine's to validate against the operand lengths.
+ */
+#define ASH_JOB_MAX_COMMANDS	256
+#define ASH_CMD_MAX_OPERANDS	4
+#define ASH_CMD_PARAMS_MAX	64
+
+/* struct ash_operand.flags */
+#define ASH_OPERAND_READ	(1U << 0)
+#define ASH_OPERAND_WRITE	(1U << 1)
+
+/**
+ * struct ash_operand - a range of a buffer a command reads or writes
+ * @handle: in, the buffer's handle in the submitting context; 0 as the
+ *	engine sees it.
+ * @flags: ASH_OPERAND_READ and/or ASH_OPERAND_WRITE, at least one.
+ * @offset: bytes into the buffer; as the engine sees it, the device
+ *	address of the range in the engine's mapping of the device.
+ * @length: bytes, > 0.
+ */
+struct ash_operand {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+};
+
+/* Opcodes.  Tensors are dense, row-major, of the command's dtype. */
+enum ash_opcode {
+	ASH_OP_NOP = 0,		/* no operands: a scheduling round trip */
+	ASH_OP_COPY,		/* [dst W, src R], equal lengths */
+	ASH_OP_FILL,		/* [dst W], struct ash_fill_params */
+	ASH_OP_GEMM,		/* [C W, A R, B R], struct ash_gemm_params */
+	ASH_OP_ADD,		/* [out W, a R, b R], struct ash_eltwise_params */
+	ASH_OP_MUL,		/* [out W, a R, b R], struct ash_eltwise_params */
+	ASH_OP_SILU,		/* [out W, in R], struct ash_eltwise_params */
+	ASH_OP_GELU,		/* [out W, in R], struct ash_eltwise_params */
+	ASH_OP_RMSNORM,		/* [out W, in R, weight R], struct ash_rows_params */
+	ASH_OP_SOFTMAX,		/* [out W, in R], struct ash_rows_params */
+	ASH_OP_ROPE,		/* [out W, in R], struct ash_rope_params */
+	ASH_OP_EMBEDDING,	/* [out W, table R, ids R], struct ash_embedding_params */
+	ASH_OP_COUNT,
+};
+
+/* Element types of op parameters */
+#define ASH_OP_F32		0
+#define ASH_OP_F16		1
+#define ASH_OP_BF16		2
+
+struct ash_fill_params {
+	__u32 pattern;		/* repeated in host byte order; lengths % 4 == 0 */
+	__u32 pad;
+};
+
+/* C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C */
+#define ASH_GEMM_TRANS_A	(1U << 0)
+#define ASH_GEMM_TRANS_B	(1U << 1)
+struct ash_gemm_params {
+	__u32 m, n, k;
+	__u32 dtype;		/* of A and B: ASH_OP_F32, _F16 or _BF16 */
+	__u32 lda, ldb, ldc;	/* leading dimensions, elements; 0: dense */
+	__u32 flags;		/* ASH_GEMM_* */
+	float alpha, beta;
+};
+
+struct ash_eltwise_params {
+	__u64 count;		/* f32 elements */
+};
+
+struct ash_rows_params {
+	__u32 rows, cols;	/* f32 */
+	float eps;		/* RMSNORM */
+	__u32 pad;
+};
+
+struct ash_rope_params {
+	__u32 tokens, heads, head_dim;	/* f32 [tokens][heads][head_dim] */
+	__u32 pos0;			/* position of the first token */
+	float theta;			/* base, e.g. 10000 */
+	__u32 pad;
+};
+
+struct ash_embedding_params {
+	__u32 nr_ids;		/* ids: u32[nr_ids] */
+	__u32 dim;		/* table: f32[vocab][dim], out: f32[nr_ids][dim] */
+	__u32 vocab;
+	__u32 pad;
+};
+
+/**
+ * struct ash_command - one command of a job
+ * @opcode: enum ash_opcode.
+ * @flags: must be 0.
+ * @nr_operands: 0..ASH_CMD_MAX_OPERANDS; unused operands must be zero.
+ * @params_size: bytes used in @params; the rest must be zero.
+ * @operands: the ranges it touches.
+ * @params: the op's parameters (struct ash_*_params).
+ */
+struct ash_command {
+	__u32 opcode;
+	__u32 flags;
+	__u32 nr_operands;
+	__u32 params_size;
+	struct ash_operand operands[ASH_CMD_MAX_OPERANDS];
+	__u8 params[ASH_CMD_PARAMS_MAX];
+};
+
+/**
+ * struct ash_submit - queue a job (ASH_IOC_SUBMIT)
+ * @flags: in, must be 0.
+ * @nr_commands: in, 1..ASH_JOB_MAX_COMMANDS.
+ * @commands: in, user pointer to @nr_commands struct ash_command.
+ * @command_size: in, sizeof(struct ash_command) as the caller knows it
+ *	(a larger one must have a zero tail).
+ * @pad: must be 0.
+ * @fence: out, the job's fence: a per-context sequence number, increasing
+ *	by one per job; jobs of a context complete in submission order.
+ * @reserved: must be 0.
+ *
+ * Errors: -EBADFD not bound, -EINVAL a malformed command, -ENOENT a handle
+ * that is not the context's, -ERANGE an operand outside its buffer,
+ * -EAGAIN the context or its partition has as many jobs queued as allowed.
+ */
+struct ash_submit {
+	__u32 flags;
+	__u32 nr_commands;
+	__u64 commands;
+	__u32 command_size;
+	__u32 pad;
+	__u64 fence;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_wait - wait for a fence (ASH_IOC_WAIT)
+ * @fence: in, a fence returned by ASH_IOC_SUBMIT on this context.
+ * @timeout_ns: in, relative; 0 polls, negative waits forever.
+ * @flags: in, must be 0.
+ * @status: out, 0 if the job succeeded, else its negative errno (-EIO when
+ *	the engine died under it, the engine's error otherwise).
+ * @reserved: must be 0.
+ *
+ * Return: 0 when the job completed (see @status), -ETIMEDOUT, -EINTR,
+ * -EINVAL for a fence not yet issued.  A context remembers the status of
+ * its last ASH_FENCE_HISTORY completed jobs; waiting on an older fence
+ * succeeds with @status -ESTALE.
+ */
+#define ASH_FENCE_HISTORY	1024
+
+struct ash_wait {
+	__u64 fence;
+	__s64 timeout_ns;
+	__u32 flags;
+	__s32 status;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_engine_attach - become a device's engine (ASH_CTL_ENGINE_ATTACH)
+ * @device: in.
+ * @flags: in, must be 0.
+ * @space_size: out, bytes of the device address space: mmap this control
+ *	fd at offset 0 with this length (MAP_SHARED) to reach every buffer at
+ *	its device address.
+ * @reserved: must be 0.
+ *
+ * One engine per device; the file that attached is the engine until it is
+ * closed.  When it closes (the engine exits or dies), jobs it was running
+ * fail with -EIO, queued jobs wait for the next engine, memory is kept.
+ * Errors: -ENODEV, -EBUSY the device has an engine, -EALREADY this file
+ * is an engine already.
+ */
+struct ash_engine_attach {
+	__u32 device;
+	__u32 flags;
+	__u64 space_size;
+	__u64 reserved[2];
+};
+
+/* struct ash_engine_fetch.flags */
+#define ASH_FETCH_NONBLOCK	(1U << 0)	/* -EAGAIN instead of sleeping */
+
+/**
+ * struct ash_engine_fetch - take the next job to run (ASH_CTL_ENGINE_FETCH)
+ * @flags: in, ASH_FETCH_*.
+ * @max_commands: in, room at @commands, >= ASH_JOB_MAX_COMMANDS.
+ * @commands: in, user pointer where the job's commands are written, with
+ *	operands translated to device addresses.
+ * @command_size: in, sizeof(struct ash_command).
+ * @nr_commands: out.
+ * @job: out, the job's id, for ASH_CTL_ENGINE_COMPLETE.
+ * @slice_ns: out, the time slice the job runs in: an engine splits work
+ *	so that no job runs much longer.
+ * @reserved: must be 0.
+ *
+ * Sleeps until the scheduler dispatches a job (the control fd polls
+ * readable when one is ready), interruptibly.  One job is in flight per
+ * engine: a fetch while one is running is -EBUSY.
+ */
+struct ash_engine_fetch {
+	__u32 flags;
+	__u32 max_commands;
+	__u64 commands;
+	__u32 command_size;
+	__u32 nr_commands;
+	__u64 job;
+	__u64 slice_ns;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_engine_complete - report a job done (ASH_CTL_ENGINE_COMPLETE)
+ * @job: in, from ASH_CTL_ENGINE_FETCH.
+ * @status: in, 0 or a negative errno the tenant's wait will report.
+ * @flags: in, must be 0.
+ * @busy_ns: in, engine time the job used; charged to the context and its
+ *	partition, and what the scheduler shares out by weight.
+ * @reserved: must be 0.
+ */
+struct ash_engine_complete {
+	__u64 job;
+	__s32 status;
+	__u32 flags;
+	__u64 busy_ns;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_device_set - tune a device (ASH_CTL_DEVICE_SET)
+ * @device: in.
+ * @flags: in, ASH_DEVICE_SET_* naming what changes.
+ * @slice_us: in, 100..1000000.
+ * @pad: must be 0.
+ * @reserved: must be 0.
+ */
+#define ASH_DEVICE_SET_SLICE	(1U << 0)
+struct ash_device_set {
+	__u32 device;
+	__u32 flags;
+	__u32 slice_us;
+	__u32 pad;
+	__u64 reserved[2];
 };
 
 /* Tenant node */
@@ -316,6 +591,8 @@ struct ash_context_info {
 #define ASH_IOC_BUF_ALLOC	_IOWR(ASH_IOC_MAGIC, 0x02, struct ash_buf_alloc)
 #define ASH_IOC_BUF_FREE	_IOW(ASH_IOC_MAGIC, 0x03, struct ash_buf_free)
 #define ASH_IOC_BUF_INFO	_IOWR(ASH_IOC_MAGIC, 0x04, struct ash_buf_info)
+#define ASH_IOC_SUBMIT		_IOWR(ASH_IOC_MAGIC, 0x05, struct ash_submit)
+#define ASH_IOC_WAIT		_IOWR(ASH_IOC_MAGIC, 0x06, struct ash_wait)
 
 /* Control node */
 #define ASH_CTL_DEVICE_INFO	_IOWR(ASH_IOC_MAGIC, 0x40, struct ash_device_info)
@@ -324,5 +601,9 @@ struct ash_context_info {
 #define ASH_CTL_PART_DELETE	_IOW(ASH_IOC_MAGIC, 0x43, struct ash_partition_delete)
 #define ASH_CTL_PART_INFO	_IOWR(ASH_IOC_MAGIC, 0x44, struct ash_partition_info)
 #define ASH_CTL_CTX_INFO	_IOWR(ASH_IOC_MAGIC, 0x45, struct ash_context_info)
+#define ASH_CTL_ENGINE_ATTACH	_IOWR(ASH_IOC_MAGIC, 0x46, struct ash_engine_attach)
+#define ASH_CTL_ENGINE_FETCH	_IOWR(ASH_IOC_MAGIC, 0x47, struct ash_engine_fetch)
+#define ASH_CTL_ENGINE_COMPLETE	_IOW(ASH_IOC_MAGIC, 0x48, struct ash_engine_complete)
+#define ASH_CTL_DEVICE_SET	_IOW(ASH_IOC_MAGIC, 0x49, struct ash_device_set)
 
 #endif /* _UAPI_LINUX_ACCELSHARE_H */

@@ -22,7 +22,8 @@ VM_RUN        = tests/vm/run.sh --build $(BUILD) $(if $(CASES),--cases "$(CASES)
 
 vm-cases: $(VM_CASE_BINS) $(VM_RUNAS)
 
-$(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) | userspace
+$(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
+		include/accelshare.h include/uapi/accelshare.h | userspace
 	@mkdir -p $(@D)
 	$(CC) $(ASH_CFLAGS) -Itests/vm/lib -o $@ $< $(VM_LIB_SRCS) \
 		-L$(BUILD)/lib -laccelshare -lpthread $(LDFLAGS)

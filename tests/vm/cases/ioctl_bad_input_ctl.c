@@ -51,9 +51,6 @@ static void sweep_device_info(void)
 		VT_RESERVED(struct ash_device_info, 0),
 		VT_RESERVED(struct ash_device_info, 1),
 		VT_RESERVED(struct ash_device_info, 2),
-		VT_RESERVED(struct ash_device_info, 3),
-		VT_RESERVED(struct ash_device_info, 4),
-		VT_RESERVED(struct ash_device_info, 5),
 	};
 	struct ash_device_info d = { .device = 0 };
 
@@ -74,9 +71,6 @@ static void sweep_part_info(void)
 		VT_RESERVED(struct ash_partition_info, 2),
 		VT_RESERVED(struct ash_partition_info, 3),
 		VT_RESERVED(struct ash_partition_info, 4),
-		VT_RESERVED(struct ash_partition_info, 5),
-		VT_RESERVED(struct ash_partition_info, 6),
-		VT_RESERVED(struct ash_partition_info, 7),
 	};
 	struct ash_partition_info pi;
 	char what[96];
@@ -115,9 +109,6 @@ static void sweep_ctx_info(void)
 		VT_RESERVED(struct ash_context_info, 0),
 		VT_RESERVED(struct ash_context_info, 1),
 		VT_RESERVED(struct ash_context_info, 2),
-		VT_RESERVED(struct ash_context_info, 3),
-		VT_RESERVED(struct ash_context_info, 4),
-		VT_RESERVED(struct ash_context_info, 5),
 	};
 	struct ash_context_info ci;
 
@@ -309,7 +300,7 @@ static void sweep_unknown(void)
 	struct ash_partition_info pi;
 	uint8_t buf[512];
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x46 (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x46, struct ash_device_info) },
+		{ "nr 0x4a (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4a, struct ash_device_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_device_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_device_info) },
 		{ "magic 'x', nr 0x40", _IOWR('x', 0x40, struct ash_device_info) },

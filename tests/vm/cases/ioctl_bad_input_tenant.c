@@ -83,9 +83,6 @@ static void sweep_bound(int fd, uint32_t h)
 		VT_RESERVED(struct ash_partition_info, 2),
 		VT_RESERVED(struct ash_partition_info, 3),
 		VT_RESERVED(struct ash_partition_info, 4),
-		VT_RESERVED(struct ash_partition_info, 5),
-		VT_RESERVED(struct ash_partition_info, 6),
-		VT_RESERVED(struct ash_partition_info, 7),
 	};
 	struct ash_buf_alloc a = { .size = VT_PAGE };
 	struct ash_buf_free f = { .handle = h };
@@ -94,7 +91,8 @@ static void sweep_bound(int fd, uint32_t h)
 	struct ash_bind b;
 
 	vt_sweep(fd, ASH_IOC_BUF_ALLOC, "BUF_ALLOC", &a, sizeof(a),
-		 offsetof(struct ash_buf_alloc, flags), 0, alloc_zero, NEL(alloc_zero));
+		 offsetof(struct ash_buf_alloc, flags), ASH_BUF_READONLY, alloc_zero,
+		 NEL(alloc_zero));
 	vt_sweep(fd, ASH_IOC_BUF_FREE, "BUF_FREE", &f, sizeof(f),
 		 offsetof(struct ash_buf_free, flags), 0, free_zero, NEL(free_zero));
 	vt_sweep(fd, ASH_IOC_BUF_INFO, "BUF_INFO", &i, sizeof(i),
@@ -115,7 +113,7 @@ static void sweep_bound(int fd, uint32_t h)
 static void sweep_unknown(int fd)
 {
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x05", _IOWR(ASH_IOC_MAGIC, 0x05, struct ash_buf_info) },
+		{ "nr 0x07 (after the last tenant ioctl)", _IOWR(ASH_IOC_MAGIC, 0x07, struct ash_buf_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_buf_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_buf_info) },
 		{ "magic 'x' nr 0x02", _IOWR('x', 0x02, struct ash_buf_alloc) },
