@@ -53,6 +53,7 @@ deps:
 test: deps
 	@rc=0; \
 	$(MAKE) --no-print-directory unit-test || rc=1; \
+	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
 	scripts/test-summary.sh $(BUILD) || rc=1; \
 	exit $$rc
@@ -67,6 +68,8 @@ clean::
 # Each component adds its own targets and hooks itself into userspace,
 # install, unit-test and vm-test.
 include runtime/build.mk
+include runtime/engine/engine.mk
 include tools/build.mk
 include tests/unit/build.mk
 include tests/vm/build.mk
+include tests/fuzz/fuzz.mk

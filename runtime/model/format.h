@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Model file formats: what the parsers (safetensors.c, gguf.c) hand the
+ * loader (loader.c).  Parsers are pure functions of the bytes they are
+ * given: no I/O, no device, bounded time and memory, so that they can be
+ * unit-tested and fuzzed on the host.
+ */
+#ifndef ACCELSHARE_MODEL_FORMAT_H
+#define ACCELSHARE_MODEL_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <accelshare.h>
+
+enum ash_model_format {
+	ASH_FORMAT_SAFETENSORS = 1,
+	ASH_FORMAT_GGUF = 2,
+};
+
+/* Bounds no valid file comes near; anything past them is refused. */
+#define ASH_MODEL_HEADER_MAX	(256ULL << 20)	/* bytes of header */
+#define ASH_MODEL_TENSORS_MAX	(1U << 20)
+#define ASH_MODEL_KV_MAX	(1U << 20)	/* GGUF metadata entries */
+#define ASH_MODEL_NAME_MAX	4096		/* bytes in a tensor name */
+#define ASH_MODEL_NDIM_MAX	8
+
+/* One tensor as the file describes it. */
+struct ash_model_tensor_info {
+	char *name;		/* NUL-terminated, owned by the header */
+	int dtype;		/* enum ash_dtype */
+	int ndim;
+	uint64_t shape[ASH_MODEL_NDIM_MAX];
+	uint64_t offset;	/* from the start of the data section */
+	uint64_t bytes;
+};
+
+struct ash_model_header {
+	enum ash_model_format format;
+	uint64_t data_offset;	/* file offset where the data section starts */
+	uint64_t data_size;	/* bytes of the data section the tensors use:
+				 * the largest offset + bytes */
+	uint32_t alignment;	/* of tensor offsets (GGUF), 1 for safetensors */
+	uint32_t nr_metadata;	/* metadata entries (__metadata__ / GGUF KVs) */
+	int nr_tensors;
+	struct ash_model_tensor_info *tensors;	/* sorted by offset */
+};
+
+/**
+ * ash_model_parse() - parse and validate a model file's header
+ * @buf: the first @len bytes of the file.
+ * @len: how many bytes @buf holds.
+ * @file_size: size of the whole file; every tensor must lie inside it.
+ * @hdr: filled on success; release with ash_model_header_free().
+ * @err: on -EINVAL, one sentence naming the problem.
+ * @errlen: size of @err.
+ *
+ * The format is detected by content (GGUF magic, else safetensors).
+ *
+ * Return: 0; a positive number N when the header is longer than @len and
+ * the first N bytes are needed (N <= ASH_MODEL_HEADER_MAX, N <= file_size);
+ * -EINVAL for a malformed or unsupported file; -ENOMEM.
+ */
+int ash_model_parse(const void *buf, size_t len, uint64_t file_size,
+		    struct ash_model_header *hdr, char *err, size_t errlen);
+void ash_model_header_free(struct ash_model_header *hdr);
+
+/* Parsers of one format each, with ash_model_parse()'s contract. */
+int ash_safetensors_parse(const void *buf, size_t len, uint64_t file_size,
+			  struct ash_model_header *hdr, char *err,
+			  size_t errlen);
+int ash_gguf_parse(const void *buf, size_t len, uint64_t file_size,
+		   struct ash_model_header *hdr, char *err, size_t errlen);
+
+
+#endif /* ACCELSHARE_MODEL_FORMAT_H */

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ash_model_load(): parse a model file's header, allocate one device buffer
+ * for its data section, map it, and stream the section into the mapping
+ * (stream.c).  See docs/loader.md.
+ *
+ * Placement.  O_DIRECT reads need the file offset and the memory address
+ * aligned alike.  The mapping is page aligned, the data section generally
+ * is not (safetensors: 8 + header bytes; GGUF: a multiple of 32), so with
+ * direct I/O the buffer gets a leading pad of data_offset % 4096 bytes: the
+ * data section then starts at buffer offset pad, congruent to its file
+ * offset, and everything but the partial first and last block goes
+ * O_DIRECT.  Tensor offsets in struct ash_tensor include the pad.  Without
+ * direct I/O there is no pad.
+ *
+ * NUMA.  A tenant cannot ask which node the device is on (device info is on
+ * the control node), but on a host-backed device the buffer's pages are the
+ * device's memory: the loader asks the kernel which node the mapping's first
+ * page is on and runs the load on that node's CPUs (the calling thread's
+ * affinity is restored afterwards).  io_uring's workers inherit that
+ * affinity.  There is no staging memory on this path to place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <numa.h>
+#include <numaif.h>
+
+#include "model.h"
+#include "stream.h"
+
+/* Bytes read before the first parse: most headers fit. */
+#define PREFIX		(1ULL << 20)
+
+/* pread() exactly @len bytes at @off: 0, -EIO at end of file, -errno. */
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Read and parse the header, reading more while the parser asks for it. */
+static int read_header(int fd, uint64_t size, const char *path,
+		       struct ash_model_header *hdr)
+{
+	size_t len = size < PREFIX ? (size_t)size : PREFIX;
+	char err[256] = "";
+	void *buf = NULL;
+	int ret, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		void *nb = realloc(buf, len ? len : 1);
+
+		if (!nb) {
+			ret = -ENOMEM;
+			break;
+		}
+		buf = nb;
+		ret = pread_full(fd, buf, len, 0);
+		if (ret)
+			break;
+		memset(hdr, 0, sizeof(*hdr));
+		ret = ash_model_parse(buf, len, size, hdr, err, sizeof(err));
+		if (ret <= 0)
+			break;
+		/* The parser wants more; it promises more than it had and no
+		 * more than the file. */
+		if ((uint64_t)ret <= len || (uint64_t)ret > size) {
+			snprintf(err, sizeof(err),
+				 "the parser asked for %d bytes of %zu", ret,
+				 len);
+			ret = -EINVAL;
+			break;
+		}
+		len = (size_t)ret;
+		ret = -EINVAL;
+	}
+	free(buf);
+	/* The message is for people; ash-model prints it itself. */
+	if (ret == -EINVAL && getenv("ASH_DEBUG"))
+		fprintf(stderr, "libaccelshare: %s: %s\n", path,
+			err[0] ? err : "malformed model file");
+	return ret;
+}
+
+/* An O_DIRECT descriptor for the same file as @fd, or -1. */
+static int open_direct(const char *path, const struct stat *st)
+{
+	struct stat dst;
+	int dfd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+
+	if (dfd < 0)
+		return -1;
+	/* The path may name another file by now: only the same inode. */
+	if (fstat(dfd, &dst) || dst.st_dev != st->st_dev ||
+	    dst.st_ino != st->st_ino) {
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* Run the calling thread on the NUMA node of the page at @addr, saving its
+ * affinity in @old; false if nothing was changed. */
+static bool numa_follow(void *addr, cpu_set_t *old)
+{
+	void *page = (void *)((uintptr_t)addr & ~(uintptr_t)4095);
+	int status = -1;
+
+	if (numa_available() < 0 || numa_num_configured_nodes() < 2)
+		return false;
+	/* The page must be present to have a node. */
+	(void)*(volatile char *)page;
+	if (numa_move_pages(0, 1, &page, NULL, &status, 0) || status < 0)
+		return false;
+	if (sched_getaffinity(0, sizeof(*old), old))
+		return false;
+	return numa_run_on_node(status) == 0;
+}
+
+int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
+			const struct ash_load_opts *opts,
+			struct ash_model **modelp)
+{
+	struct ash_load_opts o = { 0 };
+	struct ash_model_header hdr;
+	struct ash_stream s;
+	struct ash_model *m = NULL;
+	struct ash_buf *buf = NULL;
+	int saved_errno = errno;
+	int fd, dfd = -1, ret;
+	bool numa = false;
+	cpu_set_t cpus;
+	uint64_t pad = 0;
+	struct stat st;
+	void *addr;
+
+	if (!ctx || !path || !modelp)
+		return -EINVAL;
+	if (opts)
+		o = *opts;
+	if (!o.queue_depth)
+		o.queue_depth = ASH_STREAM_QD_DEFAULT;
+	if (!o.chunk_size)
+		o.chunk_size = ASH_STREAM_CHUNK_DEFAULT;
+	if (!o.direct_io)
+		o.direct_io = 1;
+	if (o.queue_depth > ASH_STREAM_QD_MAX ||
+	    o.chunk_size < ASH_STREAM_CHUNK_MIN ||
+	    o.chunk_size > ASH_STREAM_CHUNK_MAX ||
+	    o.chunk_size % ASH_STREAM_CHUNK_MIN ||
+	    (o.direct_io != 1 && o.direct_io != -1))
+		return -EINVAL;
+
+	memset(&hdr, 0, sizeof(hdr));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out_close;
+	}
+	ret = read_header(fd, (uint64_t)st.st_size, path, &hdr);
+	if (ret)
+		goto out_close;
+
+	if (o.direct_io > 0 && hdr.data_size) {
+		dfd = open_direct(path, &st);
+		if (dfd >= 0)
+			pad = hdr.data_offset % ASH_STREAM_DIO_ALIGN;
+	}
+	if (hdr.data_size) {
+		ret = ash_alloc(ctx, pad + hdr.data_size, &buf);
+		if (ret)
+			goto out_hdr;
+		/*
+		 * Only a host-backed device can be mapped.  A device without a
+		 * host mapping needs staging buffers and copy jobs, and copy
+		 * jobs do not exist yet: such a device answers -EOPNOTSUPP
+		 * here, and so does the loader, with nothing left allocated.
+		 */
+		ret = ash_map(buf, &addr);
+		if (ret)
+			goto out_buf;
+	}
+	m = ash__model_new(&hdr, buf, pad);
+	if (!m) {
+		ret = -ENOMEM;
+		goto out_buf;
+	}
+	if (hdr.data_size) {
+		memset(&s, 0, sizeof(s));
+		s.fd = fd;
+		s.dfd = dfd;
+		s.queue_depth = o.queue_depth;
+		s.chunk_size = o.chunk_size;
+		s.progress = o.progress;
+		s.progress_arg = o.progress_arg;
+		s.register_buffers = 1;
+		if (o.progress)
+			o.progress(o.progress_arg, 0, hdr.data_size);
+		numa = numa_follow((char *)addr + pad, &cpus);
+		ret = ash__stream_read(&s, hdr.data_offset, hdr.data_size,
+				       (char *)addr + pad);
+		if (numa)
+			sched_setaffinity(0, sizeof(cpus), &cpus);
+		if (ret) {
+			/* The buffer goes with the model's own memory. */
+			m->buf = NULL;
+			ash_model_free(m);
+			m = NULL;
+			goto out_buf;
+		}
+	}
+	*modelp = m;
+	buf = NULL;
+	ret = 0;
+out_buf:
+	ash_free(buf);
+out_hdr:
+	ash_model_header_free(&hdr);
+out_close:
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+out:
+	errno = saved_errno;
+	return ret;
+}
+
+int ash_model_load(struct ash_ctx *ctx, const char *path,
+		   struct ash_model **model)
+{
+	return ash_model_load_opts(ctx, path, NULL, model);
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The weight-streaming core: a file range into memory with io_uring.
+ *
+ * The range is cut into chunks in file order.  Chunks of the aligned middle
+ * go to the O_DIRECT descriptor, the unaligned head and tail (and everything,
+ * when the destination is not congruent to the file offset modulo the block
+ * size) to the buffered one.  Up to queue_depth chunks are in flight; each
+ * completion either finishes its chunk, or resubmits the rest of it (short
+ * read, -EAGAIN, -EINTR, or -EINVAL from O_DIRECT, after which every further
+ * chunk is buffered), or records the first error, after which nothing new is
+ * issued and the reads in flight are reaped before returning.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "stream.h"
+
+/* io_uring takes at most 1 GiB per registered buffer: the destination is
+ * registered in slices of this size, and no chunk crosses a slice edge. */
+#define SLICE		(1ULL << 30)
+#define SLICES_MAX	1024
+
+struct req {
+	uint64_t off;		/* file offset of what is left to read */
+	char *dst;
+	uint32_t len;		/* bytes left */
+	uint32_t chunk;		/* bytes of the chunk, for progress */
+	int direct;
+	int slice;		/* registered buffer index, or -1 */
+};
+
+struct cursor {
+	struct ash_stream *s;
+	uint64_t off;		/* file offset of byte 0 of the range */
+	uint64_t len;
+	char *dst;
+	uint64_t pos;		/* next byte to issue, from 0 */
+	uint64_t head_end;	/* [0, head_end): buffered */
+	uint64_t mid_end;	/* [head_end, mid_end): O_DIRECT */
+	int direct_ok;
+	char *slice_base;	/* registered slices start here, or NULL */
+	int nr_slices;
+};
+
+static void cursor_init(struct cursor *c, struct ash_stream *s, uint64_t off,
+			uint64_t len, void *dst)
+{
+	uint64_t a = ASH_STREAM_DIO_ALIGN;
+	uint64_t first, last;
+
+	memset(c, 0, sizeof(*c));
+	c->s = s;
+	c->off = off;
+	c->len = len;
+	c->dst = dst;
+	/* O_DIRECT only where file offset and address are aligned together. */
+	c->direct_ok = s->dfd >= 0 &&
+		       (((uintptr_t)dst - (uintptr_t)off) & (a - 1)) == 0;
+	if (!c->direct_ok)
+		return;
+	first = ((off + a - 1) & ~(a - 1)) - off;
+	last = ((off + len) & ~(a - 1));
+	last = last > off ? last - off : 0;
+	if (first >= len || last <= first) {
+		c->direct_ok = 0;	/* less than one aligned block */
+		return;
+	}
+	c->head_end = first;
+	c->mid_end = last;
+}
+
+/* The next chunk into @r; false when the whole range has been issued. */
+static bool cursor_next(struct cursor *c, struct req *r)
+{
+	uint64_t left = c->len - c->pos, n;
+	char *dst;
+
+	if (!left)
+		return false;
+	n = c->s->chunk_size;
+	r->direct = 0;
+	if (c->direct_ok && c->pos < c->head_end) {
+		n = c->head_end - c->pos;
+	} else if (c->direct_ok && c->pos < c->mid_end) {
+		r->direct = 1;
+		if (n > c->mid_end - c->pos)
+			n = c->mid_end - c->pos;
+	}
+	if (n > left)
+		n = left;
+	dst = c->dst + c->pos;
+	r->slice = -1;
+	if (c->slice_base) {
+		uint64_t rel = (uint64_t)(dst - c->slice_base);
+		uint64_t end = (rel / SLICE + 1) * SLICE;
+
+		/* Clip at the slice edge (a multiple of the page size from an
+		 * aligned base, so O_DIRECT alignment holds). */
+		if (rel + n > end)
+			n = end - rel;
+		if ((int)(rel / SLICE) < c->nr_slices)
+			r->slice = (int)(rel / SLICE);
+	}
+	r->off = c->off + c->pos;
+	r->dst = dst;
+	r->len = (uint32_t)n;
+	r->chunk = (uint32_t)n;
+	c->pos += n;
+	return true;
+}
+
+/* Account @n bytes just read by @r. */
+static void account(struct ash_stream *s, const struct req *r, uint64_t n)
+{
+	if (r->direct)
+		s->direct_bytes += n;
+	else
+		s->buffered_bytes += n;
+}
+
+/* pread() with the same chunking, retries and fallbacks: for kernels without
+ * io_uring (or with it disabled). */
+static int stream_pread(struct cursor *c)
+{
+	struct ash_stream *s = c->s;
+	uint64_t done = 0;
+	struct req r;
+
+	while (cursor_next(c, &r)) {
+		while (r.len) {
+			ssize_t n;
+
+			if (r.direct && !c->direct_ok)
+				r.direct = 0;
+			n = pread(r.direct ? s->dfd : s->fd, r.dst, r.len,
+				  (off_t)r.off);
+			if (n < 0) {
+				if (errno == EINTR || errno == EAGAIN) {
+					s->resubmits++;
+					continue;
+				}
+				if (errno == EINVAL && r.direct) {
+					s->direct_fallback = 1;
+					c->direct_ok = 0;
+					continue;
+				}
+				return -errno;
+			}
+			if (n == 0)
+				return -EIO;
+			account(s, &r, (uint64_t)n);
+			r.off += (uint64_t)n;
+			r.dst += n;
+			r.len -= (uint32_t)n;
+			if (r.len) {
+				s->resubmits++;
+				/* An unaligned remainder cannot go O_DIRECT. */
+				if ((r.len | r.off) & (ASH_STREAM_DIO_ALIGN - 1))
+					r.direct = 0;
+			}
+		}
+		done += r.chunk;
+		if (s->progress)
+			s->progress(s->progress_arg, done, c->len);
+	}
+	return 0;
+}
+
+static int ring_init(struct io_uring *ring, unsigned int entries)
+{
+	static const unsigned int flags[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN,
+		0,
+	};
+	int ret = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct io_uring_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.flags = flags[i];
+		ret = io_uring_queue_init_params(entries, ring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	return ret;
+}
+
+/* Register [dst, dst + len) in slices; on any refusal (6.1 refuses driver
+ * mappings with -EOPNOTSUPP, RLIMIT_MEMLOCK may say -ENOMEM) leave none. */
+static void register_dst(struct io_uring *ring, struct cursor *c)
+{
+	char *base = (char *)((uintptr_t)c->dst & ~(uintptr_t)4095);
+	uint64_t span = (uint64_t)(c->dst - base) + c->len;
+	int n = (int)((span + SLICE - 1) / SLICE);
+	struct iovec *iov;
+
+	if (n > SLICES_MAX)
+		return;
+	iov = calloc((size_t)n, sizeof(*iov));
+	if (!iov)
+		return;
+	for (int i = 0; i < n; i++) {
+		uint64_t l = span - (uint64_t)i * SLICE;
+
+		iov[i].iov_base = base + (uint64_t)i * SLICE;
+		iov[i].iov_len = l > SLICE ? SLICE : l;
+	}
+	if (io_uring_register_buffers(ring, iov, (unsigned int)n) == 0) {
+		c->slice_base = base;
+		c->nr_slices = n;
+		c->s->fixed_buffers = 1;
+	}
+	free(iov);
+}
+
+static void prep(struct io_uring_sqe *sqe, const struct cursor *c,
+		 const struct req *r, int fixed_files, unsigned int idx)
+{
+	int fd;
+
+	if (fixed_files)
+		fd = r->direct ? 1 : 0;
+	else
+		fd = r->direct ? c->s->dfd : c->s->fd;
+	if (r->slice >= 0)
+		io_uring_prep_read_fixed(sqe, fd, r->dst, r->len, r->off,
+					 r->slice);
+	else
+		io_uring_prep_read(sqe, fd, r->dst, r->len, r->off);
+	if (fixed_files)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, idx);
+}
+
+static int stream_uring(struct io_uring *ring, struct cursor *c)
+{
+	struct ash_stream *s = c->s;
+	unsigned int qd = s->queue_depth, inflight = 0, nretry = 0, nfree;
+	struct req *reqs;
+	unsigned int *freelist, *retry;
+	uint64_t done = 0;
+	int files[2], fixed_files, sq_dead = 0, err = 0;
+
+	reqs = calloc(qd, sizeof(*reqs));
+	freelist = calloc(qd, sizeof(*freelist));
+	retry = calloc(qd, sizeof(*retry));
+	if (!reqs || !freelist || !retry) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (nfree = 0; nfree < qd; nfree++)
+		freelist[nfree] = qd - 1 - nfree;
+
+	files[0] = s->fd;
+	files[1] = s->dfd >= 0 ? s->dfd : s->fd;
+	fixed_files = io_uring_register_files(ring, files, 2) == 0;
+	if (s->register_buffers)
+		register_dst(ring, c);
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0, queued = 0;
+		int ret;
+
+		/* Resubmissions first, then new chunks, up to the depth. */
+		while (!err && !sq_dead && nretry) {
+			unsigned int i = retry[--nretry];
+
+			if (reqs[i].direct && !c->direct_ok)
+				reqs[i].direct = 0;
+			prep(io_uring_get_sqe(ring), c, &reqs[i], fixed_files, i);
+			queued++;
+		}
+		while (!err && !sq_dead && nfree) {
+			unsigned int i = freelist[nfree - 1];
+
+			if (!cursor_next(c, &reqs[i]))
+				break;
+			nfree--;
+			if (reqs[i].direct && !c->direct_ok)
+				reqs[i].direct = 0;
+			prep(io_uring_get_sqe(ring), c, &reqs[i], fixed_files, i);
+			queued++;
+		}
+		/* Dropped retries (after an error) are free again. */
+		while (nretry)
+			freelist[nfree++] = retry[--nretry];
+		inflight += queued;
+		if (!inflight)
+			break;
+
+		if (sq_dead) {
+			/* Only reap what is already in flight. */
+			ret = io_uring_wait_cqe(ring, &cqe);
+			if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+				break;	/* cannot happen with reads in flight */
+		} else {
+			ret = io_uring_submit_and_wait(ring, 1);
+			if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
+			    ret != -EBUSY) {
+				/* An error means nothing of this round went
+				 * in; reap what earlier rounds issued. */
+				if (!err)
+					err = ret;
+				sq_dead = 1;
+				inflight -= queued;
+				continue;
+			}
+		}
+
+		io_uring_for_each_cqe(ring, head, cqe) {
+			unsigned int i = (unsigned int)cqe->user_data;
+			struct req *r = &reqs[i];
+			int res = cqe->res;
+
+			seen++;
+			inflight--;
+			if (res > 0) {
+				account(s, r, (uint64_t)res);
+				r->off += (uint64_t)res;
+				r->dst += res;
+				r->len -= (uint32_t)res;
+				if (r->len) {
+					/* Short read: the rest again; an
+					 * unaligned rest goes buffered. */
+					s->resubmits++;
+					if ((r->len | r->off) &
+					    (ASH_STREAM_DIO_ALIGN - 1))
+						r->direct = 0;
+					if (r->slice >= 0)
+						r->slice = -1;
+					retry[nretry++] = i;
+					continue;
+				}
+				done += r->chunk;
+				freelist[nfree++] = i;
+				if (s->progress && !err)
+					s->progress(s->progress_arg, done,
+						    c->len);
+				continue;
+			}
+			if (res == -EAGAIN || res == -EINTR) {
+				s->resubmits++;
+				retry[nretry++] = i;
+				continue;
+			}
+			if (res == -EINVAL && r->direct) {
+				/* The file system refuses O_DIRECT here
+				 * (e.g. tmpfs): buffered from now on. */
+				s->direct_fallback = 1;
+				c->direct_ok = 0;
+				r->direct = 0;
+				retry[nretry++] = i;
+				continue;
+			}
+			if (!err)
+				err = res ? res : -EIO;	/* 0: file ended early */
+			freelist[nfree++] = i;
+		}
+		io_uring_cq_advance(ring, seen);
+	}
+out:
+	free(reqs);
+	free(freelist);
+	free(retry);
+	return err;
+}
+
+int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
+		     void *dst)
+{
+	struct io_uring ring;
+	struct cursor c;
+	int ret;
+
+	s->direct_bytes = s->buffered_bytes = s->resubmits = 0;
+	s->used_uring = s->fixed_buffers = s->direct_fallback = 0;
+	if (!s->queue_depth || s->queue_depth > ASH_STREAM_QD_MAX ||
+	    s->chunk_size < ASH_STREAM_CHUNK_MIN ||
+	    s->chunk_size > ASH_STREAM_CHUNK_MAX ||
+	    s->chunk_size % ASH_STREAM_CHUNK_MIN || s->fd < 0 ||
+	    (len && !dst) || off + len < off)
+		return -EINVAL;
+	cursor_init(&c, s, off, len, dst);
+	if (!len)
+		return 0;
+
+	ret = ring_init(&ring, s->queue_depth);
+	if (ret < 0)
+		return stream_pread(&c);
+	s->used_uring = 1;
+	ret = stream_uring(&ring, &c);
+	io_uring_queue_exit(&ring);
+	return ret;
+}

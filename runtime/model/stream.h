@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The weight-streaming core: read a byte range of a file into memory with
+ * io_uring.  Knows nothing of models or devices, so that the host tests and
+ * the benchmark drive it on plain memory; the loader (loader.c) points it at
+ * a mapped device buffer.  See docs/loader.md.
+ */
+#ifndef ACCELSHARE_MODEL_STREAM_H
+#define ACCELSHARE_MODEL_STREAM_H
+
+#include <stdint.h>
+
+#include <accelshare.h>
+
+#include "../internal.h"
+
+#define ASH_STREAM_QD_DEFAULT		16U
+#define ASH_STREAM_QD_MAX		1024U
+#define ASH_STREAM_CHUNK_DEFAULT	(1U << 20)
+#define ASH_STREAM_CHUNK_MIN		4096U
+#define ASH_STREAM_CHUNK_MAX		(64U << 20)
+/* O_DIRECT alignment assumed for file offset, memory address and length:
+ * the largest logical block size in use, so any device accepts it. */
+#define ASH_STREAM_DIO_ALIGN		4096ULL
+
+/**
+ * struct ash_stream - one streaming read
+ * @fd: the file, opened for buffered reads.
+ * @dfd: the same file opened with O_DIRECT, or -1 for buffered reads only.
+ * @queue_depth: reads in flight (1..ASH_STREAM_QD_MAX).
+ * @chunk_size: bytes per read, a multiple of 4096
+ *	(ASH_STREAM_CHUNK_MIN..ASH_STREAM_CHUNK_MAX).
+ * @progress: called after each completed read with the bytes done so far;
+ *	may be NULL.
+ * @progress_arg: its first argument.
+ * @register_buffers: try io_uring_register_buffers() on the destination
+ *	(silently unregistered reads if the kernel refuses).
+ *
+ * Filled in by ash__stream_read(), for tests and the benchmark:
+ * @direct_bytes: bytes read with O_DIRECT.
+ * @buffered_bytes: bytes read through the page cache.
+ * @resubmits: short reads and -EAGAIN/-EINTR completions resubmitted.
+ * @used_uring: 0 if io_uring was unavailable and a pread() loop ran instead.
+ * @fixed_buffers: 1 if the destination was registered with io_uring.
+ * @direct_fallback: 1 if O_DIRECT was refused (EINVAL) and buffered reads
+ *	took over.
+ */
+struct ash_stream {
+	int fd;
+	int dfd;
+	uint32_t queue_depth;
+	uint32_t chunk_size;
+	ash_progress_fn progress;
+	void *progress_arg;
+	int register_buffers;
+
+	uint64_t direct_bytes;
+	uint64_t buffered_bytes;
+	uint64_t resubmits;
+	int used_uring;
+	int fixed_buffers;
+	int direct_fallback;
+};
+
+/**
+ * ash__stream_read() - read [@off, @off + @len) of a file into @dst
+ *
+ * The range is split into a buffered head, an O_DIRECT middle and a buffered
+ * tail: O_DIRECT needs the file offset, the memory address and the length
+ * aligned to ASH_STREAM_DIO_ALIGN, which is possible only where @dst - @off
+ * is a multiple of it (the loader arranges that).  Reads are @chunk_size
+ * bytes at @queue_depth in flight; short reads are resubmitted for the rest,
+ * -EAGAIN and -EINTR are retried, and an O_DIRECT read refused with -EINVAL
+ * turns the rest of the range into buffered reads.  Without io_uring (not
+ * built into the kernel, or disabled by sysctl) a pread() loop does the work.
+ *
+ * Every read has completed when it returns, even on failure, so @dst may be
+ * freed at once.
+ *
+ * Return: 0; -EIO if the file ends before @off + @len; the negative errno of
+ * a failed read or of io_uring setup (-ENOMEM).
+ */
+ASH_HIDDEN int ash__stream_read(struct ash_stream *s, uint64_t off,
+				uint64_t len, void *dst);
+
+#endif /* ACCELSHARE_MODEL_STREAM_H */

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The weight-streaming core (runtime/model/stream.c) into plain memory:
+ * byte-for-byte equal to the file for ranges whose offsets and lengths are
+ * no multiple of the block size, destinations congruent to the file offset
+ * (O_DIRECT middle) and not (all buffered), direct I/O on and off, queue
+ * depths 1 and 16, chunks of 4 KiB and 1 MiB, registered buffers on and
+ * off; ranges that end mid-chunk at the end of the file, and past it.
+ *
+ * The files live in STREAM_TMPDIR, a directory on the build's disk (tmpfs
+ * may refuse O_DIRECT); if O_DIRECT cannot be opened there, the direct cases
+ * still run, buffered, and say so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../runtime/model/stream.h"
+
+#ifndef STREAM_TMPDIR
+#define STREAM_TMPDIR "build/unit/tmp"
+#endif
+
+/* 3 MiB + 1237: no multiple of the block size nor of any chunk size. */
+#define FILE_SIZE	((3ULL << 20) + 1237)
+#define GUARD		4096
+#define CANARY		0xa5
+
+static char path[512];
+static uint8_t *want;		/* the file's bytes */
+static int fd = -1, dfd = -1;
+
+static int setup(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	(void)state;
+	mkdir(STREAM_TMPDIR, 0755);
+	snprintf(path, sizeof(path), STREAM_TMPDIR "/stream-%d.bin",
+		 (int)getpid());
+	want = malloc(FILE_SIZE);
+	if (!want)
+		return -1;
+	for (i = 0; i < FILE_SIZE; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		want[i] = (uint8_t)x;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, want, FILE_SIZE) != (ssize_t)FILE_SIZE ||
+	    fsync(fd))
+		return -1;
+	dfd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	if (dfd < 0)
+		fprintf(stderr, "test_stream: no O_DIRECT in %s (%s): direct "
+			"cases run buffered\n", STREAM_TMPDIR, strerror(errno));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (dfd >= 0)
+		close(dfd);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(want);
+	return 0;
+}
+
+struct prog {
+	uint64_t last;
+	uint64_t total;
+	int calls;
+	int backwards;
+};
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct prog *p = arg;
+
+	if (done < p->last || done > total)
+		p->backwards = 1;
+	p->last = done;
+	p->total = total;
+	p->calls++;
+}
+
+/*
+ * Read [@off, @off + @len) with the given settings into a page-aligned
+ * buffer at @skew bytes past the point congruent to @off, and check it.
+ */
+static void one(uint64_t off, uint64_t len, int skew, int direct, uint32_t qd,
+		uint32_t chunk, int reg)
+{
+	size_t mis = (size_t)((off + (uint64_t)skew) % 4096);
+	size_t total = GUARD + mis + len + GUARD;
+	struct ash_stream s;
+	struct prog p = { 0 };
+	uint8_t *mem, *dst;
+	size_t i;
+	int ret;
+
+	mem = aligned_alloc(4096, (total + 4095) & ~(size_t)4095);
+	assert_non_null(mem);
+	memset(mem, CANARY, total);
+	dst = mem + GUARD + mis;
+
+	memset(&s, 0, sizeof(s));
+	s.fd = fd;
+	s.dfd = direct ? dfd : -1;
+	s.queue_depth = qd;
+	s.chunk_size = chunk;
+	s.register_buffers = reg;
+	s.progress = on_progress;
+	s.progress_arg = &p;
+	ret = ash__stream_read(&s, off, len, dst);
+	if (ret || memcmp(dst, want + off, len))
+		fprintf(stderr, "off %llu len %llu skew %d direct %d qd %u "
+			"chunk %u reg %d: ret %d\n", (unsigned long long)off,
+			(unsigned long long)len, skew, direct, qd, chunk, reg,
+			ret);
+	assert_int_equal(ret, 0);
+	assert_memory_equal(dst, want + off, len);
+	for (i = 0; i < GUARD + mis; i++)
+		assert_int_equal(mem[i], CANARY);
+	for (i = 0; i < GUARD; i++)
+		assert_int_equal(dst[len + i], CANARY);
+	assert_int_equal(s.direct_bytes + s.buffered_bytes, len);
+	assert_false(p.backwards);
+	assert_int_equal(p.last, len);
+	assert_int_equal(p.total, len);
+	if (len)
+		assert_true(s.used_uring);
+	if (!direct || dfd < 0 || skew)
+		assert_int_equal(s.direct_bytes, 0);
+	/* Congruent and longer than two blocks: the middle went O_DIRECT. */
+	if (direct && dfd >= 0 && !skew && !s.direct_fallback && len > 8192)
+		assert_true(s.direct_bytes >= len - 8192);
+	free(mem);
+}
+
+static const struct {
+	uint64_t off, len;
+} ranges[] = {
+	{ 0, FILE_SIZE },			/* all, ends mid-chunk at EOF */
+	{ 1, FILE_SIZE - 1 },			/* odd start, to EOF */
+	{ 4095, FILE_SIZE - 4095 - 3 },		/* ends 3 bytes short */
+	{ 4096, 2ULL << 20 },			/* aligned both ends */
+	{ 12345, 777 },				/* inside one block */
+	{ 8190, 5000 },				/* spans two block edges */
+	{ 100, 0 },				/* nothing */
+};
+
+static void matrix(int direct, uint32_t chunk, int reg)
+{
+	static const uint32_t qds[] = { 1, 16 };
+
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
+		for (int skew = 0; skew <= 1; skew++)
+			for (size_t q = 0; q < 2; q++)
+				one(ranges[r].off, ranges[r].len, skew * 1,
+				    direct, qds[q], chunk, reg);
+}
+
+static void buffered_small_chunks(void **state)
+{
+	(void)state;
+	matrix(0, 4096, 0);
+}
+
+static void buffered_default_chunks(void **state)
+{
+	(void)state;
+	matrix(0, ASH_STREAM_CHUNK_DEFAULT, 0);
+}
+
+static void direct_small_chunks(void **state)
+{
+	(void)state;
+	matrix(1, 4096, 0);
+}
+
+static void direct_default_chunks(void **state)
+{
+	(void)state;
+	matrix(1, ASH_STREAM_CHUNK_DEFAULT, 0);
+}
+
+static void direct_registered_buffers(void **state)
+{
+	(void)state;
+	matrix(1, ASH_STREAM_CHUNK_DEFAULT, 1);
+	matrix(1, 4096, 1);
+}
+
+static void buffered_registered_buffers(void **state)
+{
+	(void)state;
+	matrix(0, 64 * 1024, 1);
+}
+
+/* A range past the end of the file: the short read is resubmitted, the
+ * next read returns 0, and the load fails with -EIO after every read in
+ * flight has completed. */
+static void past_eof_is_eio(void **state)
+{
+	uint64_t off = FILE_SIZE - 10000;
+	struct ash_stream s;
+	uint8_t *mem;
+
+	(void)state;
+	for (int direct = 0; direct <= 1; direct++) {
+		mem = aligned_alloc(4096, 1 << 20);
+		assert_non_null(mem);
+		memset(&s, 0, sizeof(s));
+		s.fd = fd;
+		s.dfd = direct ? dfd : -1;
+		s.queue_depth = 4;
+		s.chunk_size = 4096;
+		assert_int_equal(ash__stream_read(&s, off, 20000,
+						  mem + off % 4096), -EIO);
+		/* What the file has was read. */
+		assert_memory_equal(mem + off % 4096, want + off, 8192);
+		free(mem);
+	}
+}
+
+static void bad_settings(void **state)
+{
+	struct ash_stream s;
+	char b[16];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.fd = fd;
+	s.dfd = -1;
+	s.chunk_size = 4096;
+	s.queue_depth = 0;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), -EINVAL);
+	s.queue_depth = ASH_STREAM_QD_MAX + 1;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), -EINVAL);
+	s.queue_depth = 1;
+	s.chunk_size = 4097;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), -EINVAL);
+	s.chunk_size = 2048;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), -EINVAL);
+	s.chunk_size = 4096;
+	assert_int_equal(ash__stream_read(&s, UINT64_MAX, 16, b), -EINVAL);
+	assert_int_equal(ash__stream_read(&s, 0, 16, NULL), -EINVAL);
+	s.fd = -1;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), -EINVAL);
+	s.fd = fd;
+	assert_int_equal(ash__stream_read(&s, 0, 16, b), 0);
+	assert_memory_equal(b, want, 16);
+}
+
+/* A descriptor that refuses reads: the error comes back, nothing hangs. */
+static void read_error_is_returned(void **state)
+{
+	int wfd = open(path, O_WRONLY | O_CLOEXEC);
+	struct ash_stream s;
+	char *b = malloc(1 << 20);
+
+	(void)state;
+	assert_true(wfd >= 0);
+	assert_non_null(b);
+	memset(&s, 0, sizeof(s));
+	s.fd = wfd;
+	s.dfd = -1;
+	s.chunk_size = 4096;
+	s.queue_depth = 16;
+	assert_int_equal(ash__stream_read(&s, 0, 1 << 20, b), -EBADF);
+	close(wfd);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buffered_small_chunks),
+		cmocka_unit_test(buffered_default_chunks),
+		cmocka_unit_test(direct_small_chunks),
+		cmocka_unit_test(direct_default_chunks),
+		cmocka_unit_test(direct_registered_buffers),
+		cmocka_unit_test(buffered_registered_buffers),
+		cmocka_unit_test(past_eof_is_eio),
+		cmocka_unit_test(bad_settings),
+		cmocka_unit_test(read_error_is_returned),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
