@@ -16,9 +16,10 @@
  *    (-EINVAL otherwise) and are zero on output.
  *  - Structs are extensible by size: the size encoded in the ioctl number
  *    is the size the caller was built with.  A larger struct from a newer
- *    caller is accepted when its unknown tail is zero (else -E2BIG); a
- *    smaller one from an older caller is zero-extended.  Output is copied
- *    back up to the caller's size.
+ *    caller is accepted when its unknown tail is zero (else -E2BIG).  Every
+ *    struct is at its first version, so a smaller one is -EINVAL; a later
+ *    version will zero-extend structs of the sizes released before it.
+ *    Output is copied back in the driver's size.
  *  - Output-only fields are ignored on input.
  *  - Unknown ioctls fail with -ENOTTY, bad user pointers with -EFAULT.
  */

@@ -211,6 +211,88 @@ static void simple_commands(void **state)
 	assert_non_null(strstr(err, "partition delete needs"));
 }
 
+static void list_options(void **state)
+{
+	struct simple_opts o;
+
+	(void)state;
+	assert_int_equal(args_cmd_parse("partition list", 3,
+					ARGV("list", "--wide", "--json"),
+					ARGS_JSON | ARGS_WIDE, &o, err,
+					sizeof(err)), 0);
+	assert_true(o.wide && o.json);
+	assert_int_equal(args_cmd_parse("partition list", 1, ARGV("list"),
+					ARGS_JSON | ARGS_WIDE, &o, err,
+					sizeof(err)), 0);
+	assert_false(o.wide || o.json || o.help);
+	/* --wide only where the command has a wide table. */
+	assert_int_equal(args_cmd_parse("status", 2, ARGV("status", "--wide"),
+					ARGS_JSON, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown option \"--wide\" for status"));
+	assert_int_equal(args_cmd_parse("device list", 2,
+					ARGV("list", "extra"), ARGS_JSON, &o,
+					err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unexpected argument \"extra\""));
+	/* The old entry point still refuses --wide. */
+	assert_int_equal(args_simple_parse("contexts", 2,
+					   ARGV("contexts", "--wide"), true,
+					   false, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"--wide\""));
+}
+
+#define DEV(o, ...) \
+	args_device_set_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o, err, \
+			      sizeof(err))
+
+/* Fails unless "device set" parsing fails with an error mentioning @needle. */
+#define DEV_ERR(needle, ...) do { \
+	struct device_opts o_; \
+	err[0] = '\0'; \
+	assert_int_equal(DEV(&o_, __VA_ARGS__), -1); \
+	if (!strstr(err, needle)) \
+		fail_msg("error \"%s\" does not mention \"%s\"", err, needle); \
+} while (0)
+
+static void device_set(void **state)
+{
+	struct device_opts o;
+
+	(void)state;
+	assert_int_equal(DEV(&o, "set", "0", "--slice-us", "500"), 0);
+	assert_int_equal(o.device, 0);
+	assert_true(o.has_slice && o.slice_us == 500);
+	/* Options before the device number, and the bounds themselves. */
+	assert_int_equal(DEV(&o, "set", "--slice-us", "100", "3"), 0);
+	assert_true(o.device == 3 && o.slice_us == 100);
+	assert_int_equal(DEV(&o, "set", "4294967295", "--slice-us=1000000"),
+			 0);
+	assert_true(o.device == UINT32_MAX && o.slice_us == 1000000);
+	assert_int_equal(DEV(&o, "set", "--help"), 0);
+	assert_true(o.help);
+
+	DEV_ERR("--slice-us 99 is out of range (100..1000000)", "set", "0",
+		"--slice-us", "99");
+	DEV_ERR("--slice-us 1000001 is out of range", "set", "0",
+		"--slice-us", "1000001");
+	DEV_ERR("--slice-us \"2ms\" is not a number", "set", "0",
+		"--slice-us", "2ms");
+	DEV_ERR("--slice-us \"\" is not a number", "set", "0",
+		"--slice-us", "");
+	DEV_ERR("needs a value", "set", "0", "--slice-us");
+	DEV_ERR("needs --slice-us US", "set", "0");
+	DEV_ERR("needs a device number N", "set", "--slice-us", "500");
+	DEV_ERR("device number \"gpu0\" is not a number", "set", "gpu0",
+		"--slice-us", "500");
+	DEV_ERR("device number 4294967296 is out of range", "set",
+		"4294967296", "--slice-us", "500");
+	DEV_ERR("unexpected argument \"1\"", "set", "0", "1", "--slice-us",
+		"500");
+	DEV_ERR("unknown option \"--json\" for device set", "set", "0",
+		"--slice-us", "500", "--json");
+	/* "-1" is not a device number; getopt takes it for an option. */
+	DEV_ERR("unknown option", "set", "-1", "--slice-us", "500");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +303,8 @@ int main(void)
 		cmocka_unit_test(set_options),
 		cmocka_unit_test(names_follow_the_uapi_rule),
 		cmocka_unit_test(simple_commands),
+		cmocka_unit_test(list_options),
+		cmocka_unit_test(device_set),
 	};
 
 	return cmocka_run_group_tests_name("ashctl args", tests, NULL, NULL);

@@ -24,6 +24,8 @@ enum {
 	OPT_MAX_BUFFERS,
 	OPT_ROOT_ONLY,
 	OPT_JSON,
+	OPT_WIDE,
+	OPT_SLICE_US,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -323,9 +325,18 @@ int args_simple_parse(const char *cmd, int argc, char **argv, bool json_ok,
 		      bool name_ok, struct simple_opts *o, char *err,
 		      size_t errlen)
 {
-	static const struct option with_json[] = {
+	return args_cmd_parse(cmd, argc, argv,
+			      (json_ok ? ARGS_JSON : 0) |
+			      (name_ok ? ARGS_NAME : 0), o, err, errlen);
+}
+
+int args_cmd_parse(const char *cmd, int argc, char **argv, unsigned int allow,
+		   struct simple_opts *o, char *err, size_t errlen)
+{
+	static const struct option opts[] = {
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "wide", no_argument, NULL, OPT_WIDE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -333,28 +344,101 @@ int args_simple_parse(const char *cmd, int argc, char **argv, bool json_ok,
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", with_json, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP:
 			o->help = true;
 			return 0;
 		case OPT_JSON:
-			if (json_ok) {
+			if (allow & ARGS_JSON) {
 				o->json = true;
 				break;
 			}
-			/* fall through */
+			goto unknown;
+		case OPT_WIDE:
+			if (allow & ARGS_WIDE) {
+				o->wide = true;
+				break;
+			}
+			goto unknown;
 		default:
+unknown:
 			snprintf(err, errlen, "unknown option \"%s\" for %s",
 				 bad_option(argv), cmd);
 			return -1;
 		}
 	}
-	if (name_ok)
+	if (allow & ARGS_NAME)
 		return positional(cmd, argc, argv, &o->name, err, errlen);
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument \"%s\"",
 			 argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int args_device_set_parse(int argc, char **argv, struct device_opts *o,
+			  char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "slice-us", required_argument, NULL, OPT_SLICE_US },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t dev;
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case OPT_SLICE_US:
+			if (num_arg("--slice-us", optarg, ARGS_SLICE_US_MIN,
+				    ARGS_SLICE_US_MAX, &o->slice_us, err,
+				    errlen))
+				return -1;
+			o->has_slice = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 bad_option(argv));
+			return -1;
+		default:
+			snprintf(err, errlen,
+				 "unknown option \"%s\" for device set",
+				 bad_option(argv));
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		snprintf(err, errlen, "device set needs a device number N");
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind + 1]);
+		return -1;
+	}
+	ret = ash_num_parse(argv[optind], UINT32_MAX, &dev);
+	if (ret == -EINVAL) {
+		snprintf(err, errlen, "device number \"%s\" is not a number",
+			 argv[optind]);
+		return -1;
+	}
+	if (ret) {
+		snprintf(err, errlen, "device number %s is out of range (0..%u)",
+			 argv[optind], UINT32_MAX);
+		return -1;
+	}
+	o->device = (uint32_t)dev;
+	if (!o->has_slice) {
+		snprintf(err, errlen,
+			 "device set needs --slice-us US, the scheduler time slice in microseconds");
 		return -1;
 	}
 	return 0;

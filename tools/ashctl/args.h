@@ -50,14 +50,37 @@ struct part_opts {
 };
 
 /**
- * struct simple_opts - commands that take at most --json and a NAME
+ * struct simple_opts - commands that take at most --json, --wide and a NAME
  * @name: the positional NAME, if the command takes one.
  * @json: --json was given.
+ * @wide: --wide was given.
  * @help: --help was given.
  */
 struct simple_opts {
 	const char *name;
-	bool json, help;
+	bool json, wide, help;
+};
+
+/* What args_cmd_parse() accepts besides --help. */
+#define ARGS_JSON	(1U << 0)	/* --json */
+#define ARGS_WIDE	(1U << 1)	/* --wide */
+#define ARGS_NAME	(1U << 2)	/* a partition NAME, then required */
+
+/* The scheduler time slice a device accepts (ASH_CTL_DEVICE_SET). */
+#define ARGS_SLICE_US_MIN	100
+#define ARGS_SLICE_US_MAX	1000000
+
+/**
+ * struct device_opts - "device set", parsed
+ * @device: the device's number N.
+ * @has_slice: --slice-us was given.
+ * @slice_us: its value, ARGS_SLICE_US_MIN..ARGS_SLICE_US_MAX.
+ * @help: --help was given; nothing else is meaningful.
+ */
+struct device_opts {
+	uint32_t device;
+	bool has_slice, help;
+	uint32_t slice_us;
 };
 
 /* Checks @name against the UAPI's rule for partition names; on failure
@@ -83,5 +106,19 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 int args_simple_parse(const char *cmd, int argc, char **argv, bool json_ok,
 		      bool name_ok, struct simple_opts *o, char *err,
 		      size_t errlen);
+
+/*
+ * args_cmd_parse() - parse command @cmd ("partition list", ...) taking the
+ * ARGS_* options in @allow.  Return: 0, or -1 with @err.
+ */
+int args_cmd_parse(const char *cmd, int argc, char **argv, unsigned int allow,
+		   struct simple_opts *o, char *err, size_t errlen);
+
+/*
+ * args_device_set_parse() - parse "device set N --slice-us US" (@argv[0] is
+ * "set").  Return: 0, or -1 with @err.
+ */
+int args_device_set_parse(int argc, char **argv, struct device_opts *o,
+			  char *err, size_t errlen);
 
 #endif /* ACCELSHARE_ASHCTL_ARGS_H */

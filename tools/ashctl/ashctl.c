@@ -20,6 +20,12 @@ static const struct command partition_cmds[] = {
 	{ NULL, NULL },
 };
 
+static const struct command device_cmds[] = {
+	{ "list", cmd_device_list },
+	{ "set", cmd_device_set },
+	{ NULL, NULL },
+};
+
 int usage_error(const char *sentence)
 {
 	fprintf(stderr, "ashctl: %s.\n", sentence);
@@ -76,11 +82,34 @@ static int cmd_partition(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+static int cmd_device(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fprintf(stderr,
+			"ashctl: device needs a command: list or set.\n");
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1])) {
+		help_print("device", stdout);
+		return EXIT_OK;
+	}
+	for (c = device_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr,
+		"ashctl: unknown device command \"%s\" (expected list or set).\n",
+		argv[1]);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct command cmds[] = {
 		{ "status", cmd_status },
 		{ "partition", cmd_partition },
+		{ "device", cmd_device },
 		{ "contexts", cmd_contexts },
 		{ "help", cmd_help },
 		{ NULL, NULL },
@@ -90,7 +119,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, contexts or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -103,7 +132,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, contexts or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

@@ -21,6 +21,8 @@ int cmd_partition_list(int argc, char **argv);
 int cmd_partition_create(int argc, char **argv);
 int cmd_partition_set(int argc, char **argv);
 int cmd_partition_delete(int argc, char **argv);
+int cmd_device_list(int argc, char **argv);
+int cmd_device_set(int argc, char **argv);
 
 /* Prints the manual of @topic ("ashctl", "status", "partition create", ...)
  * to @f; returns -1 if there is none. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The commands that change partitions: create, set, delete.  Each checks
- * every argument, then what it can against the device's current state, and
- * only then issues the one ioctl that makes the change; the kernel has the
- * last word and its refusals are turned into sentences here.
+ * The commands that change settings: partition create, set and delete, and
+ * device set.  Each checks every argument, then what it can against the
+ * device's current state, and only then issues the one ioctl that makes the
+ * change; the kernel has the last word and its refusals are turned into
+ * sentences here.
  */
 #include <errno.h>
 #include <string.h>
@@ -274,6 +275,56 @@ int cmd_partition_delete(int argc, char **argv)
 		break;
 	default:
 		ctl_error("cannot delete the partition", ret);
+		break;
+	}
+	close(fd);
+	return EXIT_FAIL;
+}
+
+int cmd_device_set(int argc, char **argv)
+{
+	struct ash_device_info d;
+	struct ash_device_set set;
+	char err[ARGS_ERR_MAX];
+	struct device_opts o;
+	int fd, ret;
+
+	if (args_device_set_parse(argc, argv, &o, err, sizeof(err)))
+		return usage_error(err);
+	if (o.help) {
+		help_print("device set", stdout);
+		return EXIT_OK;
+	}
+	fd = ctl_open();
+	if (fd < 0)
+		return EXIT_FAIL;
+
+	/* For the message, and to name a missing device plainly. */
+	ret = ctl_device(fd, o.device, &d);
+	if (!ret) {
+		memset(&set, 0, sizeof(set));
+		set.device = o.device;
+		set.flags = ASH_DEVICE_SET_SLICE;
+		set.slice_us = o.slice_us;
+		ret = ctl_ioctl(fd, ASH_CTL_DEVICE_SET, &set);
+	}
+	switch (-ret) {
+	case 0:
+		printf("updated device %u: time slice %u us (was %u us)\n",
+		       o.device, o.slice_us, d.slice_us);
+		close(fd);
+		return EXIT_OK;
+	case ENODEV:
+		fprintf(stderr, "ashctl: device %u does not exist.\n",
+			o.device);
+		break;
+	case EINVAL:
+		fprintf(stderr,
+			"ashctl: the driver refused --slice-us %u for device %u as invalid.\n",
+			o.slice_us, o.device);
+		break;
+	default:
+		ctl_error("cannot change the device", ret);
 		break;
 	}
 	close(fd);

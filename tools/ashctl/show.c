@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The read-only commands: status, partition list, contexts.  Tables for
- * people, JSON (built with json-c) for scripts.
+ * The read-only commands: status, partition list, device list, contexts.
+ * Tables for people, JSON (built with json-c) for scripts.
  */
 #include <grp.h>
 #include <json-c/json.h>
@@ -39,6 +39,67 @@ static void fmt_percent(char *buf, uint64_t part, uint64_t whole)
 		snprintf(buf, CELL_MAX, "%llu%%",
 			 (unsigned long long)((unsigned __int128)part * 100 /
 					      whole));
+}
+
+/* A duration for people: "850 ns", "12 us", "3.4 ms", "1.250 s". */
+static void fmt_duration(char *buf, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, CELL_MAX, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, CELL_MAX, "%llu us",
+			 (unsigned long long)(ns / 1000));
+	else if (ns < 1000000000)
+		snprintf(buf, CELL_MAX, "%llu.%llu ms",
+			 (unsigned long long)(ns / 1000000),
+			 (unsigned long long)(ns % 1000000 / 100000));
+	else
+		fmt_busy(buf, ns);
+}
+
+/* Mean queue wait per completed job, "-" before the first one. */
+static void fmt_wait(char *buf, uint64_t wait_ns, uint64_t jobs)
+{
+	if (!jobs)
+		snprintf(buf, CELL_MAX, "-");
+	else
+		fmt_duration(buf, wait_ns / jobs);
+}
+
+static void fmt_u64(char *buf, uint64_t v)
+{
+	snprintf(buf, CELL_MAX, "%llu", (unsigned long long)v);
+}
+
+/*
+ * A partition's share of its device's engine time: its busy_ns over the
+ * sum of busy_ns of the partitions of @parts on the same device.  False
+ * (no share) when that sum is 0.
+ */
+static bool part_share(const struct ash_partition_info *parts, size_t n,
+		       size_t i, double *share)
+{
+	unsigned __int128 sum = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (parts[k].device == parts[i].device)
+			sum += parts[k].busy_ns;
+	if (!sum)
+		return false;
+	*share = (double)parts[i].busy_ns / (double)sum;
+	return true;
+}
+
+static void fmt_share(char *buf, const struct ash_partition_info *parts,
+		      size_t n, size_t i)
+{
+	double share;
+
+	if (part_share(parts, n, i, &share))
+		snprintf(buf, CELL_MAX, "%.1f%%", share * 100);
+	else
+		snprintf(buf, CELL_MAX, "-");
 }
 
 static void fmt_user(char *buf, size_t len, uint32_t uid)
@@ -148,8 +209,29 @@ static struct json_object *json_ids(const uint32_t *ids, uint32_t n)
 	return arr;
 }
 
-static struct json_object *json_partition(const struct ash_partition_info *p)
+/*
+ * Adds "share" to @o: a number 0..1, or null where there is no share
+ * (nothing on the device has used the engine yet).
+ */
+static int json_set_share(struct json_object *o,
+			  const struct ash_partition_info *parts, size_t n,
+			  size_t i)
 {
+	char str[32];
+	double share;
+
+	if (!part_share(parts, n, i, &share))
+		return json_object_object_add(o, "share", NULL) ? -1 : 0;
+	/* Four decimals are plenty, and spare scripts 0.33333333333333331. */
+	snprintf(str, sizeof(str), "%.4f", share);
+	return json_set(o, "share",
+			json_object_new_double_s(strtod(str, NULL), str));
+}
+
+static struct json_object *json_partition(const struct ash_partition_info *parts,
+					  size_t n, size_t i)
+{
+	const struct ash_partition_info *p = &parts[i];
 	struct json_object *o = json_object_new_object();
 	char name[CELL_MAX];
 	int bad = 0;
@@ -171,6 +253,12 @@ static struct json_object *json_partition(const struct ash_partition_info *p)
 	bad |= json_set(o, "max_buffers",
 			json_object_new_int64(p->max_buffers));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(p->busy_ns));
+	bad |= json_set_share(o, parts, n, i);
+	bad |= json_set(o, "jobs_completed",
+			json_object_new_uint64(p->jobs_completed));
+	bad |= json_set(o, "jobs_failed",
+			json_object_new_uint64(p->jobs_failed));
+	bad |= json_set(o, "wait_ns", json_object_new_uint64(p->wait_ns));
 	bad |= json_set(o, "uids", json_ids(p->uids, p->nr_uids));
 	bad |= json_set(o, "gids", json_ids(p->gids, p->nr_gids));
 	if (bad) {
@@ -199,6 +287,11 @@ static struct json_object *json_device(const struct ash_device_info *d)
 			json_object_new_int64(d->nr_partitions));
 	bad |= json_set(o, "contexts", json_object_new_int64(d->nr_contexts));
 	bad |= json_set(o, "slice_us", json_object_new_int64(d->slice_us));
+	bad |= json_set(o, "engine", json_object_new_boolean(!!d->has_engine));
+	bad |= json_set(o, "engine_pid", json_object_new_int64(d->engine_pid));
+	bad |= json_set(o, "busy_ns", json_object_new_uint64(d->busy_ns));
+	bad |= json_set(o, "jobs_queued",
+			json_object_new_uint64(d->jobs_queued));
 	if (bad) {
 		json_object_put(o);
 		return NULL;
@@ -225,6 +318,11 @@ static struct json_object *json_context(const struct ash_context_info *c)
 	bad |= json_set(o, "mem_used", json_object_new_uint64(c->mem_used));
 	bad |= json_set(o, "buffers", json_object_new_int64(c->nr_buffers));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(c->busy_ns));
+	bad |= json_set(o, "jobs_completed",
+			json_object_new_uint64(c->jobs_completed));
+	bad |= json_set(o, "jobs_failed",
+			json_object_new_uint64(c->jobs_failed));
+	bad |= json_set(o, "wait_ns", json_object_new_uint64(c->wait_ns));
 	if (bad) {
 		json_object_put(o);
 		return NULL;
@@ -254,9 +352,24 @@ static struct json_object *json_array(const void *items, size_t n,
 	return arr;
 }
 
-static struct json_object *one_partition(const void *p)
+static struct json_object *json_partitions(const struct ash_partition_info *p,
+					   size_t n)
 {
-	return json_partition(p);
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	if (!arr)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_partition(p, n, i);
+
+		if (!v || json_object_array_add(arr, v)) {
+			json_object_put(v);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }
 
 static struct json_object *one_device(const void *d)
@@ -269,62 +382,158 @@ static struct json_object *one_context(const void *c)
 	return json_context(c);
 }
 
-/* The partitions table; @full adds id, buffers, limits and access. */
-static int print_partitions(const struct ash_partition_info *p, size_t n,
-			    int full)
+/* Which partition table to print. */
+enum part_view {
+	VIEW_STATUS = 1 << 0,	/* "status": the essentials */
+	VIEW_LIST = 1 << 1,	/* "partition list": engine use and access */
+	VIEW_WIDE = 1 << 2,	/* "partition list --wide": ids and limits */
+};
+
+#define V_ALL	(VIEW_STATUS | VIEW_LIST | VIEW_WIDE)
+#define V_LIST	(VIEW_LIST | VIEW_WIDE)
+
+enum part_col {
+	PC_ID, PC_NAME, PC_DEV, PC_MEM_MAX, PC_MEM_MIN, PC_USED, PC_USED_PCT,
+	PC_WEIGHT, PC_CTX, PC_BUFS, PC_MAX_CTX, PC_MAX_BUFS, PC_BUSY, PC_SHARE,
+	PC_JOBS, PC_FAILED, PC_WAIT, PC_ACCESS, PC_COUNT,
+};
+
+static const struct {
+	const char *header;
+	char align;
+	unsigned int views;
+} part_cols[PC_COUNT] = {
+	[PC_ID] = { "ID", 'r', VIEW_WIDE },
+	[PC_NAME] = { "NAME", 'l', V_ALL },
+	[PC_DEV] = { "DEV", 'r', V_ALL },
+	[PC_MEM_MAX] = { "MEM_MAX", 'r', V_ALL },
+	[PC_MEM_MIN] = { "MEM_MIN", 'r', V_ALL },
+	[PC_USED] = { "USED", 'r', V_ALL },
+	[PC_USED_PCT] = { "USED%", 'r', V_ALL },
+	[PC_WEIGHT] = { "WEIGHT", 'r', V_ALL },
+	[PC_CTX] = { "CTX", 'r', V_ALL },
+	[PC_BUFS] = { "BUFS", 'r', VIEW_WIDE },
+	[PC_MAX_CTX] = { "MAX_CTX", 'r', VIEW_WIDE },
+	[PC_MAX_BUFS] = { "MAX_BUFS", 'r', VIEW_WIDE },
+	[PC_BUSY] = { "BUSY", 'r', V_ALL },
+	[PC_SHARE] = { "SHARE", 'r', V_ALL },
+	[PC_JOBS] = { "JOBS", 'r', V_LIST },
+	[PC_FAILED] = { "FAILED", 'r', V_LIST },
+	[PC_WAIT] = { "WAIT", 'r', V_LIST },
+	[PC_ACCESS] = { "ACCESS", 'l', V_LIST },
+};
+
+/* Fills @buf with column @col of partition @i of @p. */
+static void part_cell(char *buf, enum part_col col,
+		      const struct ash_partition_info *p, size_t n, size_t i)
 {
-	static const char *const full_hdr[] = {
-		"ID", "NAME", "DEV", "MEM_MAX", "MEM_MIN", "USED", "USED%",
-		"WEIGHT", "CTX", "BUFS", "MAX_CTX", "MAX_BUFS", "BUSY",
-		"ACCESS",
-	};
-	static const char *const short_hdr[] = {
-		"NAME", "DEV", "MEM_MAX", "MEM_MIN", "USED", "USED%", "WEIGHT",
-		"CTX", "BUSY",
-	};
-	char c[14][CELL_MAX];
-	const char *cells[14];
-	struct table *t;
-	size_t i, k;
+	const struct ash_partition_info *q = &p[i];
+
+	switch (col) {
+	case PC_ID:
+		fmt_u64(buf, q->id);
+		break;
+	case PC_NAME:
+		fmt_name(buf, q->name);
+		break;
+	case PC_DEV:
+		fmt_u64(buf, q->device);
+		break;
+	case PC_MEM_MAX:
+		fmt_size(buf, q->mem_max);
+		break;
+	case PC_MEM_MIN:
+		fmt_size(buf, q->mem_min);
+		break;
+	case PC_USED:
+		fmt_size(buf, q->mem_used);
+		break;
+	case PC_USED_PCT:
+		fmt_percent(buf, q->mem_used, q->mem_max);
+		break;
+	case PC_WEIGHT:
+		fmt_u64(buf, q->weight);
+		break;
+	case PC_CTX:
+		fmt_u64(buf, q->nr_contexts);
+		break;
+	case PC_BUFS:
+		fmt_u64(buf, q->nr_buffers);
+		break;
+	case PC_MAX_CTX:
+		fmt_u64(buf, q->max_contexts);
+		break;
+	case PC_MAX_BUFS:
+		fmt_u64(buf, q->max_buffers);
+		break;
+	case PC_BUSY:
+		fmt_busy(buf, q->busy_ns);
+		break;
+	case PC_SHARE:
+		fmt_share(buf, p, n, i);
+		break;
+	case PC_JOBS:
+		fmt_u64(buf, q->jobs_completed);
+		break;
+	case PC_FAILED:
+		fmt_u64(buf, q->jobs_failed);
+		break;
+	case PC_WAIT:
+		fmt_wait(buf, q->wait_ns, q->jobs_completed);
+		break;
+	case PC_ACCESS:
+		fmt_access(buf, q);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+}
+
+/* The partitions table, with the columns of @view. */
+static int print_partitions(const struct ash_partition_info *p, size_t n,
+			    enum part_view view)
+{
+	const char *hdr[PC_COUNT], *cells[PC_COUNT];
+	enum part_col cols[PC_COUNT];
+	char align[PC_COUNT + 1];
+	struct table *t = NULL;
+	size_t i, k, ncols = 0;
+	char (*c)[CELL_MAX];
 
 	if (!n) {
 		puts("no partitions");
 		return EXIT_OK;
 	}
-	t = table_new(full ? "rlrrrrrrrrrrrl" : "lrrrrrrrr",
-		      full ? full_hdr : short_hdr);
+	for (k = 0; k < PC_COUNT; k++) {
+		if (!(part_cols[k].views & view))
+			continue;
+		cols[ncols] = (enum part_col)k;
+		hdr[ncols] = part_cols[k].header;
+		align[ncols++] = part_cols[k].align;
+	}
+	align[ncols] = '\0';
+	c = malloc(ncols * sizeof(*c));
+	if (!c)
+		goto oom;
+	t = table_new(align, hdr);
 	if (!t)
 		goto oom;
 	for (i = 0; i < n; i++) {
-		k = 0;
-		if (full)
-			snprintf(c[k++], CELL_MAX, "%u", p[i].id);
-		fmt_name(c[k++], p[i].name);
-		snprintf(c[k++], CELL_MAX, "%u", p[i].device);
-		fmt_size(c[k++], p[i].mem_max);
-		fmt_size(c[k++], p[i].mem_min);
-		fmt_size(c[k++], p[i].mem_used);
-		fmt_percent(c[k++], p[i].mem_used, p[i].mem_max);
-		snprintf(c[k++], CELL_MAX, "%u", p[i].weight);
-		snprintf(c[k++], CELL_MAX, "%u", p[i].nr_contexts);
-		if (full) {
-			snprintf(c[k++], CELL_MAX, "%u", p[i].nr_buffers);
-			snprintf(c[k++], CELL_MAX, "%u", p[i].max_contexts);
-			snprintf(c[k++], CELL_MAX, "%u", p[i].max_buffers);
-		}
-		fmt_busy(c[k++], p[i].busy_ns);
-		if (full)
-			fmt_access(c[k++], &p[i]);
-		for (k = 0; k < 14; k++)
+		for (k = 0; k < ncols; k++) {
+			part_cell(c[k], cols[k], p, n, i);
 			cells[k] = c[k];
+		}
 		if (table_row(t, cells))
 			goto oom;
 	}
 	table_print(t, stdout);
 	table_free(t);
+	free(c);
 	return EXIT_OK;
 oom:
 	table_free(t);
+	free(c);
 	fprintf(stderr, "ashctl: out of memory.\n");
 	return EXIT_FAIL;
 }
@@ -348,16 +557,25 @@ static void print_device(const struct ash_device_info *d)
 	       pct, min);
 	printf("  partitions  %u, contexts %u\n", d->nr_partitions,
 	       d->nr_contexts);
+	fmt_busy(min, d->busy_ns);
+	if (!d->has_engine)
+		printf("  engine      none attached");
+	else if (d->engine_pid)
+		printf("  engine      attached, pid %d", d->engine_pid);
+	else
+		printf("  engine      attached (pid not visible here)");
+	printf(", %llu job%s queued, %s busy\n",
+	       (unsigned long long)d->jobs_queued,
+	       d->jobs_queued == 1 ? "" : "s", min);
 }
 
 /* Parses, opens the control node; returns an exit status or -1 to go on. */
 static int start(int argc, char **argv, const char *topic,
-		 struct simple_opts *o, int *fd)
+		 unsigned int allow, struct simple_opts *o, int *fd)
 {
 	char err[ARGS_ERR_MAX];
 
-	if (args_simple_parse(topic, argc, argv, true, false, o, err,
-			      sizeof(err)))
+	if (args_cmd_parse(topic, argc, argv, allow, o, err, sizeof(err)))
 		return usage_error(err);
 	if (o->help) {
 		help_print(topic, stdout);
@@ -375,7 +593,7 @@ int cmd_status(int argc, char **argv)
 	struct simple_opts o;
 	int fd, ret;
 
-	ret = start(argc, argv, "status", &o, &fd);
+	ret = start(argc, argv, "status", ARGS_JSON, &o, &fd);
 	if (ret >= 0)
 		return ret;
 	ret = ctl_devices(fd, &devs, &ndevs);
@@ -399,9 +617,7 @@ int cmd_status(int argc, char **argv)
 					json_array(devs, ndevs, sizeof(*devs),
 						   one_device));
 			bad |= json_set(obj, "partitions",
-					json_array(parts, nparts,
-						   sizeof(*parts),
-						   one_partition));
+					json_partitions(parts, nparts));
 		}
 		if (bad) {
 			json_object_put(obj);
@@ -415,7 +631,7 @@ int cmd_status(int argc, char **argv)
 	if (!ndevs)
 		puts("no devices");
 	putchar('\n');
-	ret = print_partitions(parts, nparts, 0);
+	ret = print_partitions(parts, nparts, VIEW_STATUS);
 out:
 	free(devs);
 	free(parts);
@@ -430,7 +646,8 @@ int cmd_partition_list(int argc, char **argv)
 	size_t n = 0;
 	int fd, ret;
 
-	ret = start(argc, argv, "partition list", &o, &fd);
+	ret = start(argc, argv, "partition list", ARGS_JSON | ARGS_WIDE, &o,
+		    &fd);
 	if (ret >= 0)
 		return ret;
 	ret = ctl_partitions(fd, &parts, &n);
@@ -438,10 +655,9 @@ int cmd_partition_list(int argc, char **argv)
 		ctl_error("cannot list partitions", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(parts, n, sizeof(*parts),
-					    one_partition));
+		ret = print_json(json_partitions(parts, n));
 	} else {
-		ret = print_partitions(parts, n, 1);
+		ret = print_partitions(parts, n, o.wide ? VIEW_WIDE : VIEW_LIST);
 	}
 	free(parts);
 	close(fd);
@@ -452,9 +668,10 @@ static int print_contexts(const struct ash_context_info *c, size_t n)
 {
 	static const char *const hdr[] = {
 		"ID", "PID", "USER", "PARTITION", "DEV", "USED", "BUFS", "BUSY",
+		"JOBS", "FAILED", "WAIT",
 	};
-	char cell[8][CELL_MAX];
-	const char *cells[8];
+	char cell[11][CELL_MAX];
+	const char *cells[11];
 	struct table *t;
 	size_t i, k;
 
@@ -462,7 +679,7 @@ static int print_contexts(const struct ash_context_info *c, size_t n)
 		puts("no contexts");
 		return EXIT_OK;
 	}
-	t = table_new("rrllrrrr", hdr);
+	t = table_new("rrllrrrrrrr", hdr);
 	if (!t)
 		goto oom;
 	for (i = 0; i < n; i++) {
@@ -478,7 +695,10 @@ static int print_contexts(const struct ash_context_info *c, size_t n)
 		fmt_size(cell[5], c[i].mem_used);
 		snprintf(cell[6], CELL_MAX, "%u", c[i].nr_buffers);
 		fmt_busy(cell[7], c[i].busy_ns);
-		for (k = 0; k < 8; k++)
+		fmt_u64(cell[8], c[i].jobs_completed);
+		fmt_u64(cell[9], c[i].jobs_failed);
+		fmt_wait(cell[10], c[i].wait_ns, c[i].jobs_completed);
+		for (k = 0; k < 11; k++)
 			cells[k] = cell[k];
 		if (table_row(t, cells))
 			goto oom;
@@ -499,7 +719,7 @@ int cmd_contexts(int argc, char **argv)
 	size_t n = 0;
 	int fd, ret;
 
-	ret = start(argc, argv, "contexts", &o, &fd);
+	ret = start(argc, argv, "contexts", ARGS_JSON, &o, &fd);
 	if (ret >= 0)
 		return ret;
 	ret = ctl_contexts(fd, &ctxs, &n);
@@ -513,6 +733,84 @@ int cmd_contexts(int argc, char **argv)
 		ret = print_contexts(ctxs, n);
 	}
 	free(ctxs);
+	close(fd);
+	return ret;
+}
+
+static int print_devices(const struct ash_device_info *d, size_t n)
+{
+	static const char *const hdr[] = {
+		"DEV", "KIND", "NUMA", "CAPACITY", "USED", "GUARANTEED",
+		"PARTS", "CTX", "SLICE", "ENGINE", "QUEUED", "BUSY",
+	};
+	char cell[12][CELL_MAX];
+	const char *cells[12];
+	struct table *t;
+	size_t i, k;
+
+	if (!n) {
+		puts("no devices");
+		return EXIT_OK;
+	}
+	t = table_new("rlrrrrrrrrrr", hdr);
+	if (!t)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		fmt_u64(cell[0], d[i].device);
+		snprintf(cell[1], CELL_MAX, "%s", kind_name(d[i].kind));
+		if (d[i].numa_node < 0)
+			snprintf(cell[2], CELL_MAX, "any");
+		else
+			snprintf(cell[2], CELL_MAX, "%d", d[i].numa_node);
+		fmt_size(cell[3], d[i].mem_capacity);
+		fmt_size(cell[4], d[i].mem_used);
+		fmt_size(cell[5], d[i].mem_min_total);
+		fmt_u64(cell[6], d[i].nr_partitions);
+		fmt_u64(cell[7], d[i].nr_contexts);
+		snprintf(cell[8], CELL_MAX, "%u us", d[i].slice_us);
+		if (!d[i].has_engine)
+			snprintf(cell[9], CELL_MAX, "none");
+		else if (d[i].engine_pid)
+			snprintf(cell[9], CELL_MAX, "pid %d", d[i].engine_pid);
+		else
+			snprintf(cell[9], CELL_MAX, "yes");
+		fmt_u64(cell[10], d[i].jobs_queued);
+		fmt_busy(cell[11], d[i].busy_ns);
+		for (k = 0; k < 12; k++)
+			cells[k] = cell[k];
+		if (table_row(t, cells))
+			goto oom;
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return EXIT_OK;
+oom:
+	table_free(t);
+	fprintf(stderr, "ashctl: out of memory.\n");
+	return EXIT_FAIL;
+}
+
+int cmd_device_list(int argc, char **argv)
+{
+	struct ash_device_info *devs = NULL;
+	struct simple_opts o;
+	size_t n = 0;
+	int fd, ret;
+
+	ret = start(argc, argv, "device list", ARGS_JSON, &o, &fd);
+	if (ret >= 0)
+		return ret;
+	ret = ctl_devices(fd, &devs, &n);
+	if (ret) {
+		ctl_error("cannot list devices", ret);
+		ret = EXIT_FAIL;
+	} else if (o.json) {
+		ret = print_json(json_array(devs, n, sizeof(*devs),
+					    one_device));
+	} else {
+		ret = print_devices(devs, n);
+	}
+	free(devs);
 	close(fd);
 	return ret;
 }

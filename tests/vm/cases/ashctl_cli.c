@@ -3,7 +3,10 @@
  * ashctl inside the VM (invariant 6 for command-line arguments): bad
  * arguments exit non-zero with a message on stderr and change nothing;
  * --help works; create / list / list --json / delete round-trip, with sizes,
- * guarantees, weights and uid/gid names reaching the driver as given.
+ * guarantees, weights and uid/gid names reaching the driver as given;
+ * `device list --json` and `status --json` report the engine, busy time,
+ * queued jobs and time slice; `device set N --slice-us US` reaches the
+ * driver and is checked (100..1000000) before it.
  */
 #include "vmtest.h"
 
@@ -61,6 +64,67 @@ static void expect_member(const char *obj, const char *key, uint64_t want)
 		EXPECT_EQ(v, want, what);
 }
 
+/* The text of member @key's value in JSON object @obj, or NULL. */
+static const char *member(const char *obj, const char *key)
+{
+	char pat[80];
+	const char *v;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	v = strstr(obj, pat);
+	if (!v)
+		return NULL;
+	for (v += strlen(pat); *v == ' ' || *v == '\n'; v++)
+		;
+	return v;
+}
+
+/* Device 0's object in the first JSON array of `ashctl @args`, or false. */
+static bool device0_json(const char *args, char obj[1024])
+{
+	static char objs[16][1024];
+	uint64_t id;
+	int i, k;
+
+	if (!EXPECT_EQ(run(args), 0, args))
+		return false;
+	k = vt_json_objects(out, objs, 16);
+	if (!EXPECT(k >= 1, "ashctl %s: no JSON array of devices in %.300s", args, out))
+		return false;
+	for (i = 0; i < k && i < 16; i++) {
+		if (vt_json_u64(objs[i], "id", &id) && id == 0) {
+			memcpy(obj, objs[i], 1024);
+			return true;
+		}
+	}
+	FAIL("ashctl %s: no device 0 in %.300s", args, out);
+	return false;
+}
+
+/* The engine fields of a device object match DEVICE_INFO @d. */
+static void expect_device_json(const char *args, const struct ash_device_info *d)
+{
+	char obj[1024], what[128];
+	const char *v;
+	uint64_t u;
+
+	if (!device0_json(args, obj))
+		return;
+	snprintf(what, sizeof(what), "ashctl %s: device 0 slice_us", args);
+	if (EXPECT(vt_json_u64(obj, "slice_us", &u), "%s missing in %.300s", what, obj))
+		EXPECT_EQ(u, d->slice_us, what);
+	v = member(obj, "engine");
+	if (EXPECT(v != NULL, "ashctl %s: device 0 has no \"engine\": %.300s", args, obj))
+		EXPECT(!strncmp(v, d->has_engine ? "true" : "false", d->has_engine ? 4 : 5),
+		       "ashctl %s: device 0 \"engine\" is %.8s, DEVICE_INFO has_engine %u",
+		       args, v, d->has_engine);
+	EXPECT(vt_json_u64(obj, "engine_pid", &u), "ashctl %s: no engine_pid in %.300s", args,
+	       obj);
+	EXPECT(vt_json_u64(obj, "busy_ns", &u), "ashctl %s: no busy_ns in %.300s", args, obj);
+	EXPECT(vt_json_u64(obj, "jobs_queued", &u), "ashctl %s: no jobs_queued in %.300s", args,
+	       obj);
+}
+
 int main(void)
 {
 	static const char *const refused[] = {
@@ -95,7 +159,27 @@ int main(void)
 		"partition frobnicate",
 		"frobnicate",
 		"status --bogus",
+		"status --wide",
+		"partition list --bogus",
+		"device",
+		"device frobnicate",
+		"device list --bogus",
+		"device list 0",
+		"device set",
+		"device set 0",
+		"device set --slice-us 500",
+		"device set 0 --slice-us 99",
+		"device set 0 --slice-us 1000001",
+		"device set 0 --slice-us 2ms",
+		"device set 0 --slice-us -5",
+		"device set 0 --slice-us",
+		"device set x --slice-us 500",
+		"device set 0 1 --slice-us 500",
+		"device set 7 --slice-us 500",
 	};
+	struct ash_device_info dev0, d;
+	const char *v;
+	uint32_t slice;
 	struct ash_partition_info pi = {0};
 	struct vt_snap snap;
 	struct stat st;
@@ -116,12 +200,44 @@ int main(void)
 	EXPECT_EQ(run("contexts --json"), 0, "ashctl contexts --json exit status");
 	EXPECT_EQ(vt_json_objects(out, NULL, 0), 0, "objects in ashctl contexts --json with none bound");
 
+	EXPECT_EQ(run("device list"), 0, "ashctl device list exit status");
+	EXPECT(strstr(out, "SLICE") != NULL, "ashctl device list has no SLICE column: %.300s", out);
+	EXPECT_EQ(run("device --help"), 0, "ashctl device --help exit status");
+	EXPECT_EQ(run("device set --help"), 0, "ashctl device set --help exit status");
+	EXPECT(strstr(out, "--slice-us") != NULL, "ashctl device set --help lacks --slice-us");
+	dev0 = vt_dev();
+	expect_device_json("device list --json", &dev0);
+	expect_device_json("status --json", &dev0);
+
 	/* An existing partition the bad 'set's aim at. */
 	vt_part_new("keep", 32 * MiB, 0, VT_ALICE, (gid_t)-1);
 	vt_snap_take(&snap);
 	for (i = 0; i < NEL(refused); i++)
 		expect_refused(refused[i]);
 	vt_snap_expect_same(&snap, "after refused ashctl commands");
+	EXPECT_EQ(vt_dev().slice_us, dev0.slice_us, "device 0 slice_us after refused ashctl commands");
+
+	/* device set: live, read back through DEVICE_INFO and the JSON. */
+	slice = dev0.slice_us == 500 ? 750 : 500;
+	if (EXPECT_EQ(run(slice == 500 ? "device set 0 --slice-us 500" :
+			  "device set 0 --slice-us 750"), 0, "ashctl device set 0 --slice-us exit status")) {
+		d = vt_dev();
+		EXPECT_EQ(d.slice_us, slice, "device 0 slice_us after ashctl device set");
+		expect_device_json("device list --json", &d);
+	}
+	if (EXPECT_EQ(run("device set 0 --slice-us 100"), 0, "ashctl device set 0 --slice-us 100"))
+		EXPECT_EQ(vt_dev().slice_us, 100, "device 0 slice_us after --slice-us 100 (lowest)");
+	if (EXPECT_EQ(run("device set 0 --slice-us 1000000"), 0,
+		      "ashctl device set 0 --slice-us 1000000"))
+		EXPECT_EQ(vt_dev().slice_us, 1000000,
+			  "device 0 slice_us after --slice-us 1000000 (highest)");
+	{
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "device set 0 --slice-us %u", dev0.slice_us);
+		EXPECT_EQ(run(cmd), 0, "ashctl device set restoring the time slice");
+		EXPECT_EQ(vt_dev().slice_us, dev0.slice_us, "device 0 slice_us restored");
+	}
 	EXPECT(!listed("badsize", obj) && !listed("negw", obj) && !listed("minmax", obj),
 	       "a refused create shows in partition list --json");
 
@@ -151,7 +267,18 @@ int main(void)
 		expect_member(obj, "device", 0);
 		expect_member(obj, "contexts", 0);
 		expect_member(obj, "busy_ns", 0);
+		expect_member(obj, "jobs_completed", 0);
+		expect_member(obj, "jobs_failed", 0);
+		expect_member(obj, "wait_ns", 0);
+		/* No busy time: null, or 0 if others on the device have some. */
+		v = member(obj, "share");
+		if (EXPECT(v != NULL, "partition list --json rt has no \"share\": %.300s", obj))
+			EXPECT(!strncmp(v, "null", 4) || *v == '0',
+			       "rt share is %.10s, expected null or 0", v);
 	}
+	EXPECT_EQ(run("partition list --wide"), 0, "ashctl partition list --wide exit status");
+	EXPECT(strstr(out, "MAX_BUFS") != NULL && strstr(out, "rt") != NULL,
+	       "ashctl partition list --wide lacks MAX_BUFS or rt: %.300s", out);
 	EXPECT_EQ(run("partition set rt --mem 64K --min 0"), 0,
 		  "ashctl partition set rt --mem 64K --min 0 exit status");
 	EXPECT_EQ(vt_part("rt").mem_max, 64 * KiB, "rt mem_max after --mem 64K");
