@@ -73,3 +73,4 @@ include tools/build.mk
 include tests/unit/build.mk
 include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
+include bench/bench.mk

@@ -79,7 +79,7 @@ fi
 for f in "$here"/cases/*.params "$here"/cases/*.timeout "$build"/vm/cases/*.params "$build"/vm/cases/*.timeout; do
 	[ -f "$f" ] && cp "$f" "$stage/tests/"
 done
-for b in ashctl ash-demo-tenant accelshare-engine ash-bench; do
+for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-bench; do
 	add_bin "$build/bin/$b" usr/bin
 done
 add_bin "$build/vm/bin/runas" usr/bin
