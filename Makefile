@@ -5,6 +5,7 @@
 #   make test                 every test suite (host unit tests, VM suite on
 #                             the distribution and the debug kernel)
 #   make lint                 checkpatch, sparse, W=1, cppcheck
+#   make bench                loader and execution benchmarks (ratios)
 #   make demo                 boot a VM and show three organizations sharing
 #   make clean
 #
@@ -31,7 +32,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 .PHONY: all module userspace install install-module test unit-test vm-test \
-	lint demo deps clean
+	lint bench demo deps clean
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -61,6 +62,11 @@ test: deps
 lint: deps
 	@scripts/lint.sh $(BUILD)
 
+# Benchmarks print ratios against baselines measured in the same run.
+bench: deps
+	$(MAKE) --no-print-directory bench-loader
+	$(MAKE) --no-print-directory bench-exec
+
 clean::
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
@@ -74,3 +80,4 @@ include tests/unit/build.mk
 include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
 include bench/bench.mk
+include bench/exec.mk

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# "make bench": the loader's streaming core against fio, a read() loop and
+# "make bench-loader": the loader's streaming core against fio, a read() loop and
 # mmap + memcpy, natively on the host (bench/run.sh; BENCH_SIZE, BENCH_QD,
 # BENCH_CHUNK, BENCH_RUNS tune it).  Included by the top-level Makefile;
 # uses its BUILD, CC and ASH_CFLAGS.
@@ -7,7 +7,7 @@
 BENCH_DIR := $(BUILD)/bench
 LOADER_BENCH := $(BENCH_DIR)/loader_bench
 
-.PHONY: bench
+.PHONY: bench-loader
 
 $(LOADER_BENCH): bench/loader_bench.c runtime/model/stream.c \
 		 runtime/model/stream.h bench/bench.mk
@@ -15,5 +15,5 @@ $(LOADER_BENCH): bench/loader_bench.c runtime/model/stream.c \
 	$(CC) $(ASH_CFLAGS) -o $@ bench/loader_bench.c runtime/model/stream.c \
 		$(LDFLAGS) -luring
 
-bench: $(LOADER_BENCH)
+bench-loader: $(LOADER_BENCH)
 	BENCH_BIN=$(LOADER_BENCH) BENCH_DIR=$(BENCH_DIR) bench/run.sh

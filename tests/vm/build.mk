@@ -26,7 +26,7 @@ $(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
 		include/accelshare.h include/uapi/accelshare.h | userspace
 	@mkdir -p $(@D)
 	$(CC) $(ASH_CFLAGS) -Itests/vm/lib -o $@ $< $(VM_LIB_SRCS) \
-		-L$(BUILD)/lib -laccelshare -lpthread $(LDFLAGS)
+		-L$(BUILD)/lib -laccelshare -lpthread -lm $(LDFLAGS)
 
 $(VM_RUNAS): tests/vm/runas.c
 	@mkdir -p $(@D)

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vtexec - helpers for the VM cases that run jobs (exec_*, sched_*,
+ * engine_*): start and stop accelshare-engine, build raw commands, submit
+ * and wait with raw ioctls, read the clock and the busy counters.
+ *
+ * Header-only (static inline) so that cases that do not include it are
+ * unchanged; include it after vmtest.h.
+ */
+#ifndef VTEXEC_H
+#define VTEXEC_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmtest.h"
+
+#define VX_ENGINE	"/usr/bin/accelshare-engine"
+
+static inline uint64_t vx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline double vx_ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* Device 0 has (want 1) or has no (want 0) engine within @timeout_ms. */
+static inline bool vx_engine_wait_state(int want, int timeout_ms)
+{
+	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	struct ash_device_info d;
+
+	for (;;) {
+		memset(&d, 0, sizeof(d));
+		if (!vt_dev_info(0, &d) && (int)!!d.has_engine == want)
+			return true;
+		if (vx_now_ns() > end)
+			return false;
+		usleep(5000);
+	}
+}
+
+static inline int vx_engine_exec(void *arg)
+{
+	const char *threads = arg;
+
+	/* vt_spawn_as closed the control node; the engine opens its own. */
+	execl(VX_ENGINE, VX_ENGINE, "--device", "0", "--threads",
+	      threads ? threads : "1", (char *)NULL);
+	printf("FAIL: exec %s: %s\n", VX_ENGINE, strerror(errno));
+	return 126;
+}
+
+/*
+ * Start accelshare-engine as a child (root), serving device 0 with
+ * @threads BLAS threads ("1" if NULL), and wait until it has attached.
+ * The vmtest helpers kill it at exit; vx_engine_stop() ends it earlier.
+ * Skips the case (77) if the binary is not in the image.
+ */
+static inline pid_t vx_engine_start(const char *threads)
+{
+	pid_t pid;
+
+	if (access(VX_ENGINE, X_OK)) {
+		printf("SKIP: %s is not in the VM image\n", VX_ENGINE);
+		exit(VT_SKIP);
+	}
+	pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, vx_engine_exec, (void *)threads);
+	if (!vx_engine_wait_state(1, 60000)) {
+		FAIL("accelshare-engine (pid %d) did not attach in 60 s", (int)pid);
+		vt_bail();
+	}
+	return pid;
+}
+
+/* Send @sig to the engine, reap it, and wait until the device has none:
+ * the exit status as vt_wait reports it. */
+static inline int vx_engine_stop(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	st = vt_wait(pid);
+	if (!vx_engine_wait_state(0, 10000))
+		FAIL("device 0 still has an engine 10 s after pid %d exited",
+		     (int)pid);
+	return st;
+}
+
+/* --- raw commands --------------------------------------------------------- */
+
+static inline void vx_operand(struct ash_command *c, unsigned int i,
+			      uint32_t handle, uint32_t flags, uint64_t off,
+			      uint64_t len)
+{
+	c->operands[i].handle = handle;
+	c->operands[i].flags = flags;
+	c->operands[i].offset = off;
+	c->operands[i].length = len;
+}
+
+static inline void vx_cmd_nop(struct ash_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->opcode = ASH_OP_NOP;
+}
+
+static inline void vx_cmd_fill(struct ash_command *c, uint32_t h, uint64_t off,
+			       uint64_t len, uint32_t pattern)
+{
+	struct ash_fill_params p = { .pattern = pattern };
+
+	memset(c, 0, sizeof(*c));
+	c->opcode = ASH_OP_FILL;
+	c->nr_operands = 1;
+	vx_operand(c, 0, h, ASH_OPERAND_WRITE, off, len);
+	c->params_size = sizeof(p);
+	memcpy(c->params, &p, sizeof(p));
+}
+
+static inline void vx_cmd_copy(struct ash_command *c, uint32_t dh,
+			       uint64_t doff, uint32_t sh, uint64_t soff,
+			       uint64_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->opcode = ASH_OP_COPY;
+	c->nr_operands = 2;
+	vx_operand(c, 0, dh, ASH_OPERAND_WRITE, doff, len);
+	vx_operand(c, 1, sh, ASH_OPERAND_READ, soff, len);
+}
+
+/* Dense f32 C[m x n] = A[m x k] B[k x n], C, A, B at offset 0 of their
+ * buffers. */
+static inline void vx_cmd_gemm(struct ash_command *c, uint32_t hc,
+			       uint32_t ha, uint32_t hb, uint32_t m,
+			       uint32_t n, uint32_t k)
+{
+	struct ash_gemm_params p = {
+		.m = m, .n = n, .k = k, .dtype = ASH_OP_F32,
+		.alpha = 1.0f, .beta = 0.0f,
+	};
+
+	memset(c, 0, sizeof(*c));
+	c->opcode = ASH_OP_GEMM;
+	c->nr_operands = 3;
+	vx_operand(c, 0, hc, ASH_OPERAND_WRITE, 0, (uint64_t)m * n * 4);
+	vx_operand(c, 1, ha, ASH_OPERAND_READ, 0, (uint64_t)m * k * 4);
+	vx_operand(c, 2, hb, ASH_OPERAND_READ, 0, (uint64_t)k * n * 4);
+	c->params_size = sizeof(p);
+	memcpy(c->params, &p, sizeof(p));
+}
+
+/* ASH_IOC_SUBMIT of @n commands: 0 or -errno; the fence in *@fence. */
+static inline long vx_submit(int fd, const struct ash_command *cmds,
+			     uint32_t n, uint64_t *fence)
+{
+	struct ash_submit s;
+	long ret;
+
+	memset(&s, 0, sizeof(s));
+	s.nr_commands = n;
+	s.commands = (uint64_t)(uintptr_t)cmds;
+	s.command_size = sizeof(*cmds);
+	ret = vt_ioctl(fd, ASH_IOC_SUBMIT, &s);
+	if (!ret && fence)
+		*fence = s.fence;
+	return ret;
+}
+
+/* ASH_IOC_WAIT: 0 (the job's status in *@status) or -errno. */
+static inline long vx_wait(int fd, uint64_t fence, int64_t timeout_ns,
+			   int32_t *status)
+{
+	struct ash_wait w;
+	long ret;
+
+	memset(&w, 0, sizeof(w));
+	w.fence = fence;
+	w.timeout_ns = timeout_ns;
+	ret = vt_ioctl(fd, ASH_IOC_WAIT, &w);
+	if (!ret && status)
+		*status = w.status;
+	return ret;
+}
+
+/* Submit and wait forever: the job's status, or the ioctl's error. */
+static inline long vx_run(int fd, const struct ash_command *cmds, uint32_t n)
+{
+	uint64_t fence;
+	int32_t status;
+	long ret;
+
+	ret = vx_submit(fd, cmds, n, &fence);
+	if (!ret)
+		ret = vx_wait(fd, fence, -1, &status);
+	return ret ? ret : status;
+}
+
+/* A partition's busy_ns from the control node (the case process only). */
+static inline uint64_t vx_part_busy(const char *name)
+{
+	return vt_part(name).busy_ns;
+}
+
+/*
+ * Keep a context's queue full with copies of one job until *@stop is set
+ * (vt_flag_*), from a tenant process: submit until -EAGAIN, then wait for
+ * the oldest job in flight.  Sets *@saturated to 1 once the queue was
+ * first full.  Returns 0, or 1 after a failed job or ioctl (printed).
+ */
+static inline int vx_saturate(int fd, const struct ash_command *cmds,
+			      uint32_t n, int *saturated, int *stop)
+{
+	uint64_t fence, oldest = 0, last = 0;
+	int32_t status;
+	long ret;
+
+	while (!vt_flag_get(stop)) {
+		ret = vx_submit(fd, cmds, n, &fence);
+		if (!ret) {
+			last = fence;
+			if (!oldest)
+				oldest = fence;
+			continue;
+		}
+		if (ret != -EAGAIN) {
+			FAIL("saturating submit: %s", vt_errname(ret));
+			return 1;
+		}
+		if (!vt_flag_get(saturated))
+			vt_flag_set(saturated, 1);
+		/* Full: wait for the oldest of ours, 100 ms at a time so that
+		 * @stop is seen. */
+		ret = vx_wait(fd, oldest, 100000000LL, &status);
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret || status) {
+			FAIL("saturating job %llu: %s", (unsigned long long)oldest,
+			     vt_errname(ret ? ret : status));
+			return 1;
+		}
+		oldest = oldest < last ? oldest + 1 : 0;
+	}
+	return 0;
+}
+
+#endif /* VTEXEC_H */
