@@ -315,10 +315,12 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 int ash_job_wait_ioctl(struct ash_context *ctx, void __user *uarg,
 		       unsigned int usize);
 void ash_jobs_cancel(struct ash_context *ctx);
-struct ash_job *ash_job_take_locked(struct ash_device *dev);
+struct ash_job *ash_job_take_locked(struct ash_device *dev,
+				    struct list_head *failed);
 void ash_job_complete_locked(struct ash_device *dev, struct ash_job *job,
 			     int status, u64 busy_ns);
 void ash_job_done(struct ash_job *job);
+void ash_jobs_done(struct list_head *jobs);
 u64 ash_job_id(const struct ash_job *job);
 int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 			  u32 command_size, u32 *nr_commands);

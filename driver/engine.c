@@ -106,8 +106,9 @@ int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
 {
 	struct ash_engine *eng = ash_file_engine(file);
 	struct ash_engine_fetch f;
-	struct ash_device *dev;
 	struct ash_job *job;
+	struct ash_device *dev;
+	LIST_HEAD(failed);
 	int ret;
 
 	ret = ash_copy_in(&f, sizeof(f), uarg, usize);
@@ -129,9 +130,10 @@ int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
 			spin_unlock(&dev->sched_lock);
 			return -EBUSY;
 		}
-		job = ash_job_take_locked(dev);
+		job = ash_job_take_locked(dev, &failed);
 		eng->running = job;
 		spin_unlock(&dev->sched_lock);
+		ash_jobs_done(&failed);
 		if (job)
 			break;
 		if (f.flags & ASH_FETCH_NONBLOCK)

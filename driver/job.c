@@ -25,6 +25,7 @@
  * @ctx: the submitter; the job holds a reference.
  * @fence: its fence in @ctx.
  * @id: unique on the device, for the engine.
+ * @flags: ASH_SUBMIT_*.
  * @queued_ns: when it was queued.
  * @nr_bufs: entries in @bufs.
  * @bufs: the buffers its operands name, each with a reference.
@@ -36,6 +37,7 @@ struct ash_job {
 	struct ash_context *ctx;
 	u64 fence;
 	u64 id;
+	u32 flags;
 	u64 queued_ns;
 	u32 nr_bufs;
 	struct ash_buffer **bufs;
@@ -177,7 +179,8 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 	ret = ash_copy_in(&s, sizeof(s), uarg, usize);
 	if (ret)
 		return ret;
-	if (s.flags || s.pad || !ash_is_zero(s.reserved, sizeof(s.reserved)) ||
+	if ((s.flags & ~ASH_SUBMIT_CHAIN) || s.pad ||
+	    !ash_is_zero(s.reserved, sizeof(s.reserved)) ||
 	    !s.nr_commands || s.nr_commands > ASH_JOB_MAX_COMMANDS ||
 	    s.command_size < sizeof(struct ash_command) ||
 	    s.command_size > PAGE_SIZE)
@@ -205,6 +208,7 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 	}
 	job->fence = ++ctx->last_fence;
 	job->id = ++dev->next_job_id;
+	job->flags = s.flags;
 	job->queued_ns = ktime_get_ns();
 	list_add_tail(&job->link, &ctx->jobs);
 	ctx->nr_queued++;
@@ -287,30 +291,43 @@ __poll_t ash_job_poll(struct ash_context *ctx)
 /**
  * ash_job_take_locked() - take the job the scheduler picks, if any
  * @dev: the device, with sched_lock held.
+ * @failed: chained jobs whose previous job failed are completed on the way
+ *	and put here, for the caller to ash_job_done() without the lock.
  *
- * Return: the job, off its queue, or NULL if nothing is queued.
+ * Return: the job to run, off its queue, or NULL if nothing is queued.
  */
-struct ash_job *ash_job_take_locked(struct ash_device *dev)
+struct ash_job *ash_job_take_locked(struct ash_device *dev,
+				    struct list_head *failed)
 {
 	struct ash_sched_entity *e;
 	struct ash_context *ctx;
 	struct ash_job *job;
+	s32 status;
 	u64 wait;
 
 	lockdep_assert_held(&dev->sched_lock);
-	e = ash_sched_pick(&dev->sched);
-	if (!e)
-		return NULL;
-	ctx = container_of(e, struct ash_context, sched);
-	job = list_first_entry(&ctx->jobs, struct ash_job, link);
-	list_del_init(&job->link);
-	ctx->nr_queued--;
-	ctx->part->nr_queued--;
-	dev->nr_queued--;
-	wait = ktime_get_ns() - job->queued_ns;
-	ctx->wait_ns += wait;
-	ctx->part->wait_ns += wait;
-	return job;
+	while ((e = ash_sched_pick(&dev->sched))) {
+		ctx = container_of(e, struct ash_context, sched);
+		job = list_first_entry(&ctx->jobs, struct ash_job, link);
+		list_del_init(&job->link);
+		ctx->nr_queued--;
+		ctx->part->nr_queued--;
+		dev->nr_queued--;
+		wait = ktime_get_ns() - job->queued_ns;
+		ctx->wait_ns += wait;
+		ctx->part->wait_ns += wait;
+		/*
+		 * Jobs of a context complete in order, so the previous one
+		 * has: a chained job inherits its failure without running.
+		 */
+		status = job->flags & ASH_SUBMIT_CHAIN && job->fence > 1 ?
+			 ash_fence_status(ctx, job->fence - 1) : 0;
+		if (!status)
+			return job;
+		ash_job_complete_locked(dev, job, status, 0);
+		list_add_tail(&job->link, failed);
+	}
+	return NULL;
 }
 
 /**
@@ -351,6 +368,16 @@ void ash_job_done(struct ash_job *job)
 	ash_job_free(job);
 }
 
+/* ash_job_done() for each job on @jobs, which is left empty. */
+void ash_jobs_done(struct list_head *jobs)
+{
+	struct ash_job *job, *tmp;
+
+	list_for_each_entry_safe(job, tmp, jobs, link)
+		ash_job_done(job);
+	INIT_LIST_HEAD(jobs);
+}
+
 u64 ash_job_id(const struct ash_job *job)
 {
 	return job->id;
@@ -383,8 +410,8 @@ int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 void ash_jobs_cancel(struct ash_context *ctx)
 {
 	struct ash_partition *part = ctx->part;
-	struct ash_job *job, *tmp;
 	struct ash_device *dev;
+	struct ash_job *job;
 	LIST_HEAD(cancelled);
 
 	if (!part)
@@ -400,6 +427,5 @@ void ash_jobs_cancel(struct ash_context *ctx)
 		ash_job_complete_locked(dev, job, -ECANCELED, 0);
 	}
 	spin_unlock(&dev->sched_lock);
-	list_for_each_entry_safe(job, tmp, &cancelled, link)
-		ash_job_done(job);
+	ash_jobs_done(&cancelled);
 }

@@ -400,8 +400,11 @@ int ash_cmdbuf_submit(struct ash_cmdbuf *cb, uint64_t *fence)
 		if (ret)
 			break;
 		cb->nr_fences--;
+		/* Later jobs run only if the earlier ones succeeded, so
+		 * that the last fence reports a failure of any of them. */
 		ret = ash__submit(cb->ctx, cb->cmds + start,
-				  (uint32_t)(end - start), &f);
+				  (uint32_t)(end - start),
+				  j ? ASH_SUBMIT_CHAIN : 0, &f);
 		if (ret == -EAGAIN && cb->fence_head < cb->nr_fences) {
 			/* The queue is full: make room by waiting for our
 			 * own oldest job. */

@@ -12,12 +12,13 @@
 #include "exec.h"
 
 int ash__submit(struct ash_ctx *ctx, const struct ash_command *cmds,
-		uint32_t nr, uint64_t *fence)
+		uint32_t nr, uint32_t flags, uint64_t *fence)
 {
 	struct ash_submit s;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
+	s.flags = flags;
 	s.nr_commands = nr;
 	s.commands = (uint64_t)(uintptr_t)cmds;
 	s.command_size = sizeof(*cmds);

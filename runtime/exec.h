@@ -16,7 +16,7 @@
  * negative errno; errno is clobbered. */
 ASH_HIDDEN int ash__submit(struct ash_ctx *ctx,
 			   const struct ash_command *cmds, uint32_t nr,
-			   uint64_t *fence);
+			   uint32_t flags, uint64_t *fence);
 
 /*
  * ASH_IOC_WAIT, restarted after a signal with what is left of the timeout.

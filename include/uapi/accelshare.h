@@ -449,9 +449,17 @@ struct ash_command {
 	__u8 params[ASH_CMD_PARAMS_MAX];
 };
 
+/*
+ * struct ash_submit.flags: the job runs only if the context's previous job
+ * succeeded; otherwise it completes at once, without running, with that
+ * job's status.  A tenant that splits one operation into several jobs
+ * chains them, so that the last fence reports a failure of any of them.
+ */
+#define ASH_SUBMIT_CHAIN	(1U << 0)
+
 /**
  * struct ash_submit - queue a job (ASH_IOC_SUBMIT)
- * @flags: in, must be 0.
+ * @flags: in, ASH_SUBMIT_*.
  * @nr_commands: in, 1..ASH_JOB_MAX_COMMANDS.
  * @commands: in, user pointer to @nr_commands struct ash_command.
  * @command_size: in, sizeof(struct ash_command) as the caller knows it

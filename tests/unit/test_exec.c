@@ -39,6 +39,7 @@ int __wrap_munmap(void *addr, size_t len);
 
 struct job {
 	uint64_t fence;
+	uint32_t flags;
 	uint32_t nr;
 	struct ash_command *cmds;
 };
@@ -125,7 +126,8 @@ static int fake_submit(struct ash_submit *s)
 	fake.submits++;
 	if (fake.fail_submit && fake.submits == fake.fail_submit)
 		return -fake.fail_errno;
-	if (s->flags || s->pad || !all_zero(s->reserved, sizeof(s->reserved)) ||
+	if ((s->flags & ~ASH_SUBMIT_CHAIN) || s->pad ||
+	    !all_zero(s->reserved, sizeof(s->reserved)) ||
 	    !s->nr_commands || s->nr_commands > ASH_JOB_MAX_COMMANDS ||
 	    s->command_size != sizeof(struct ash_command))
 		return -EINVAL;
@@ -141,6 +143,7 @@ static int fake_submit(struct ash_submit *s)
 	assert_true(fake.nr_jobs < MAX_JOBS);
 	j = &fake.jobs[fake.nr_jobs++];
 	j->nr = s->nr_commands;
+	j->flags = s->flags;
 	j->cmds = malloc(sizeof(*cmds) * j->nr);
 	assert_non_null(j->cmds);
 	memcpy(j->cmds, cmds, sizeof(*cmds) * j->nr);
@@ -945,6 +948,10 @@ static void more_than_max_commands_go_in_several_jobs_in_order(void **state)
 	assert_int_equal(fake.jobs[1].nr, ASH_JOB_MAX_COMMANDS);
 	assert_int_equal(fake.jobs[2].nr, 10);
 	assert_int_equal(fence, 3);
+	/* Later jobs are chained, so the last fence reports any failure. */
+	assert_int_equal(fake.jobs[0].flags, 0);
+	assert_int_equal(fake.jobs[1].flags, ASH_SUBMIT_CHAIN);
+	assert_int_equal(fake.jobs[2].flags, ASH_SUBMIT_CHAIN);
 	for (i = 0; i < 3; i++) {
 		uint32_t j;
 

@@ -220,7 +220,7 @@ static void tenant_checks(void)
 		EXPECT_ERR(vt_ioctl(fd, ASH_IOC_SUBMIT, &t), -EFAULT, "commands a kernel address");
 		/* flags / pad / reserved, a larger struct, bad struct pointers */
 		vt_sweep(fd, ASH_IOC_SUBMIT, "ASH_IOC_SUBMIT", &s, sizeof(s),
-			 offsetof(struct ash_submit, flags), 0, zero,
+			 offsetof(struct ash_submit, flags), ASH_SUBMIT_CHAIN, zero,
 			 (int)(sizeof(zero) / sizeof(zero[0])));
 	}
 	/* Nothing above consumed a fence. */

@@ -161,14 +161,16 @@ static inline void vx_cmd_gemm(struct ash_command *c, uint32_t hc,
 	memcpy(c->params, &p, sizeof(p));
 }
 
-/* ASH_IOC_SUBMIT of @n commands: 0 or -errno; the fence in *@fence. */
-static inline long vx_submit(int fd, const struct ash_command *cmds,
-			     uint32_t n, uint64_t *fence)
+/* ASH_IOC_SUBMIT of @n commands with ASH_SUBMIT_* @flags: 0 or -errno;
+ * the fence in *@fence. */
+static inline long vx_submit_flags(int fd, const struct ash_command *cmds,
+				   uint32_t n, uint32_t flags, uint64_t *fence)
 {
 	struct ash_submit s;
 	long ret;
 
 	memset(&s, 0, sizeof(s));
+	s.flags = flags;
 	s.nr_commands = n;
 	s.commands = (uint64_t)(uintptr_t)cmds;
 	s.command_size = sizeof(*cmds);
@@ -176,6 +178,12 @@ static inline long vx_submit(int fd, const struct ash_command *cmds,
 	if (!ret && fence)
 		*fence = s.fence;
 	return ret;
+}
+
+static inline long vx_submit(int fd, const struct ash_command *cmds,
+			     uint32_t n, uint64_t *fence)
+{
+	return vx_submit_flags(fd, cmds, n, 0, fence);
 }
 
 /* ASH_IOC_WAIT: 0 (the job's status in *@status) or -errno. */
