@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,34 +122,51 @@ int ctl_partition(int fd, const char *name, struct ash_partition_info *out)
 	return ctl_ioctl(fd, ASH_CTL_PART_INFO, out);
 }
 
-int ctl_partitions(int fd, struct ash_partition_info **out, size_t *n)
+/*
+ * The walk queries (ASH_CTL_PART_INFO, ASH_CTL_CTX_INFO) report the first
+ * object whose id is at or after the one asked for: ids have holes where
+ * objects went away.  Both structs start with __u32 flags, __u32 id.
+ */
+union ctl_walk_item {
+	struct {
+		__u32 flags;
+		__u32 id;
+	} head;
+	struct ash_partition_info part;
+	struct ash_context_info ctx;
+};
+_Static_assert(offsetof(struct ash_partition_info, id) == 4 &&
+	       offsetof(struct ash_context_info, id) == 4,
+	       "walk queries keep the id at offset 4");
+
+/* Every object of the walk query @cmd, as an array of @size-byte items. */
+static int ctl_walk(int fd, unsigned long cmd, size_t size, void **out,
+		    size_t *n)
 {
-	struct ash_partition_info info, *slot;
-	void *items = NULL;
+	union ctl_walk_item info;
+	void *items = NULL, *slot;
 	size_t cap = 0;
 	__u32 id = 0;
 	int ret;
 
 	*n = 0;
-	/* The kernel reports the first partition at or after @id: ids have
-	 * holes where partitions were deleted. */
 	for (;;) {
 		memset(&info, 0, sizeof(info));
-		info.id = id;
-		ret = ctl_ioctl(fd, ASH_CTL_PART_INFO, &info);
+		info.head.id = id;
+		ret = ctl_ioctl(fd, cmd, &info);
 		if (ret == -ENOENT)
 			break;
 		if (ret)
 			goto err;
-		slot = grow(&items, n, &cap, sizeof(info));
+		slot = grow(&items, n, &cap, size);
 		if (!slot) {
 			ret = -ENOMEM;
 			goto err;
 		}
-		*slot = info;
-		if (info.id == UINT32_MAX)
+		memcpy(slot, &info, size);
+		if (info.head.id == UINT32_MAX)
 			break;
-		id = info.id + 1;
+		id = info.head.id + 1;
 	}
 	*out = items;
 	return 0;
@@ -157,37 +175,23 @@ err:
 	return ret;
 }
 
+int ctl_partitions(int fd, struct ash_partition_info **out, size_t *n)
+{
+	void *items;
+	int ret = ctl_walk(fd, ASH_CTL_PART_INFO, sizeof(**out), &items, n);
+
+	if (!ret)
+		*out = items;
+	return ret;
+}
+
 int ctl_contexts(int fd, struct ash_context_info **out, size_t *n)
 {
-	struct ash_context_info info, *slot;
-	void *items = NULL;
-	size_t cap = 0;
-	__u32 id = 0;
-	int ret;
+	void *items;
+	int ret = ctl_walk(fd, ASH_CTL_CTX_INFO, sizeof(**out), &items, n);
 
-	*n = 0;
-	for (;;) {
-		memset(&info, 0, sizeof(info));
-		info.id = id;
-		ret = ctl_ioctl(fd, ASH_CTL_CTX_INFO, &info);
-		if (ret == -ENOENT)
-			break;
-		if (ret)
-			goto err;
-		slot = grow(&items, n, &cap, sizeof(info));
-		if (!slot) {
-			ret = -ENOMEM;
-			goto err;
-		}
-		*slot = info;
-		if (info.id == UINT32_MAX)
-			break;
-		id = info.id + 1;
-	}
-	*out = items;
-	return 0;
-err:
-	free(items);
+	if (!ret)
+		*out = items;
 	return ret;
 }
 
