@@ -76,7 +76,8 @@ add_bin() {     # add_bin SRC DESTDIR
 if [ -d "$build/vm/cases" ]; then
 	for c in "$build"/vm/cases/*; do add_bin "$c" tests; done
 fi
-for f in "$here"/cases/*.params "$here"/cases/*.timeout "$build"/vm/cases/*.params "$build"/vm/cases/*.timeout; do
+for f in "$here"/cases/*.params "$here"/cases/*.timeout "$here"/cases/*.manual \
+	 "$build"/vm/cases/*.params "$build"/vm/cases/*.timeout; do
 	[ -f "$f" ] && cp "$f" "$stage/tests/"
 done
 for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-bench; do
@@ -128,6 +129,13 @@ MEM='$mem'
 CASE_TIMEOUT='$case_timeout'
 KMEMLEAK='$kmemleak'
 CONF
+# Knobs for the cases themselves (durations, seeds): every ASH_TEST_*
+# variable of the caller's environment, exported to the cases in the VM.
+while IFS='=' read -r k v; do
+	case $k in ASH_TEST_[A-Z0-9_]*) ;; *) continue ;; esac
+	case $v in *"'"*) echo "run.sh: $k must not contain a quote" >&2; exit 2 ;; esac
+	printf "export %s='%s'\n" "$k" "$v" >> "$stage/etc/vmtest.conf"
+done < <(env)
 initrd=$out/initramfs.cpio.gz
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$initrd.tmp"
