@@ -4,7 +4,11 @@
  * bench/run.sh, which runs it against fio and prints the table.
  *
  *   loader_bench stream FILE QD CHUNK DIRECT   the loader's streaming core
- *                                              (runtime/model/stream.c)
+ *                                              (runtime/model/stream.c);
+ *                                              DIRECT 1, 0 or auto (the
+ *                                              loader's default: O_DIRECT
+ *                                              unless the file is cached)
+ *   loader_bench policy FILE                   what auto would choose now
  *   loader_bench read FILE CHUNK               a plain read() loop
  *   loader_bench mmap FILE                     mmap + memcpy (safetensors)
  *   loader_bench evict FILE                    drop FILE from the page cache
@@ -141,6 +145,10 @@ int main(int argc, char **argv)
 		die(argv[2]);
 	size = (size_t)st.st_size;
 
+	if (!strcmp(argv[1], "policy")) {
+		puts(ash__stream_cached(fd, 0, size) ? "buffered" : "O_DIRECT");
+		return 0;
+	}
 	if (!strcmp(argv[1], "evict")) {
 		/* Works without root for clean pages. */
 		errno = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -154,21 +162,23 @@ int main(int argc, char **argv)
 	dst = dest(size);
 	if (!strcmp(argv[1], "stream") && argc == 6) {
 		struct ash_stream s;
-		int direct = atoi(argv[5]), ret;
+		int ret;
 
 		memset(&s, 0, sizeof(s));
 		s.fd = fd;
 		s.dfd = -1;
-		if (direct) {
-			s.dfd = open(argv[2], O_RDONLY | O_CLOEXEC | O_DIRECT);
-			if (s.dfd < 0)
-				die("O_DIRECT open");
-		}
 		s.queue_depth = (uint32_t)atoi(argv[3]);
 		s.chunk_size = (uint32_t)strtoul(argv[4], NULL, 0);
 		/* As the loader does; LOADER_BENCH_NOREG=1 to compare. */
 		s.register_buffers = !getenv("LOADER_BENCH_NOREG");
 		t0 = now();
+		/* The choice and the open are part of a load: timed. */
+		if (!strcmp(argv[5], "1") ||
+		    (!strcmp(argv[5], "auto") && !ash__stream_cached(fd, 0, size))) {
+			s.dfd = open(argv[2], O_RDONLY | O_CLOEXEC | O_DIRECT);
+			if (s.dfd < 0)
+				die("O_DIRECT open");
+		}
 		ret = ash__stream_read(&s, 0, size, dst);
 		t1 = now();
 		if (ret) {

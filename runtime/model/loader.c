@@ -165,13 +165,11 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 		o.queue_depth = ASH_STREAM_QD_DEFAULT;
 	if (!o.chunk_size)
 		o.chunk_size = ASH_STREAM_CHUNK_DEFAULT;
-	if (!o.direct_io)
-		o.direct_io = 1;
 	if (o.queue_depth > ASH_STREAM_QD_MAX ||
 	    o.chunk_size < ASH_STREAM_CHUNK_MIN ||
 	    o.chunk_size > ASH_STREAM_CHUNK_MAX ||
 	    o.chunk_size % ASH_STREAM_CHUNK_MIN ||
-	    (o.direct_io != 1 && o.direct_io != -1))
+	    o.direct_io < -1 || o.direct_io > 1)
 		return -EINVAL;
 
 	memset(&hdr, 0, sizeof(hdr));
@@ -192,6 +190,10 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 	if (ret)
 		goto out_close;
 
+	/* Default: O_DIRECT unless the bytes are in the page cache already. */
+	if (o.direct_io == 0 && hdr.data_size)
+		o.direct_io = ash__stream_cached(fd, hdr.data_offset,
+						 hdr.data_size) ? -1 : 1;
 	if (o.direct_io > 0 && hdr.data_size) {
 		dfd = open_direct(path, &st);
 		if (dfd >= 0)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -401,4 +402,29 @@ int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
 	ret = stream_uring(&ring, &c);
 	io_uring_queue_exit(&ring);
 	return ret;
+}
+
+bool ash__stream_cached(int fd, uint64_t off, uint64_t len)
+{
+	uint64_t first = off & ~(ASH_STREAM_DIO_ALIGN - 1);
+	uint64_t span = off + len - first, pages, step, in = 0, seen = 0;
+	unsigned char v;
+	char *map;
+
+	if (!len || off + len < off || span > SIZE_MAX)
+		return false;
+	map = mmap(NULL, (size_t)span, PROT_READ, MAP_SHARED, fd, (off_t)first);
+	if (map == MAP_FAILED)
+		return false;
+	pages = (span + 4095) / 4096;
+	step = pages > ASH_STREAM_CACHE_SAMPLES ?
+	       pages / ASH_STREAM_CACHE_SAMPLES : 1;
+	for (uint64_t p = 0; p < pages; p += step) {
+		if (mincore(map + p * 4096, 1, &v))
+			break;
+		in += v & 1;
+		seen++;
+	}
+	munmap(map, (size_t)span);
+	return seen && in * 2 >= seen;
 }

@@ -8,6 +8,7 @@
 #ifndef ACCELSHARE_MODEL_STREAM_H
 #define ACCELSHARE_MODEL_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <accelshare.h>
@@ -82,5 +83,21 @@ struct ash_stream {
  */
 ASH_HIDDEN int ash__stream_read(struct ash_stream *s, uint64_t off,
 				uint64_t len, void *dst);
+
+/**
+ * ash__stream_cached() - is most of a file range in the page cache?
+ *
+ * Samples up to ASH_STREAM_CACHE_SAMPLES pages of [@off, @off + @len),
+ * evenly spread, with mincore() on a mapping of the file (mapping a file
+ * reads nothing).  The loader's default (direct_io = 0) reads with O_DIRECT
+ * unless this says yes: O_DIRECT beats the page cache when the bytes must
+ * come from the storage, and a copy from the page cache beats re-reading
+ * them when they are already there.
+ *
+ * Return: true if at least half of the sampled pages are cached; false
+ * otherwise, and if the file cannot be mapped.
+ */
+#define ASH_STREAM_CACHE_SAMPLES	1024U
+ASH_HIDDEN bool ash__stream_cached(int fd, uint64_t off, uint64_t len);
 
 #endif /* ACCELSHARE_MODEL_STREAM_H */

@@ -288,6 +288,30 @@ static void read_error_is_returned(void **state)
 	free(b);
 }
 
+/*
+ * The cache probe behind the loader's default: a file just written is
+ * cached; after fadvise(DONTNEED) of its (clean) pages it is not, where the
+ * file system drops them (a tmpfs keeps every page).
+ */
+static void cache_probe(void **state)
+{
+	(void)state;
+	assert_true(ash__stream_cached(fd, 0, FILE_SIZE));
+	assert_true(ash__stream_cached(fd, 4097, 8191));
+	assert_false(ash__stream_cached(fd, 0, 0));
+	assert_false(ash__stream_cached(fd, UINT64_MAX - 10, 100));
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	if (dfd >= 0)		/* O_DIRECT works, so no tmpfs */
+		assert_false(ash__stream_cached(fd, 0, FILE_SIZE));
+	/* Reading it in makes it cached again. */
+	for (uint64_t off = 0; off < FILE_SIZE; off += 65536) {
+		char b[65536];
+
+		assert_true(pread(fd, b, sizeof(b), (off_t)off) > 0);
+	}
+	assert_true(ash__stream_cached(fd, 0, FILE_SIZE));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +324,7 @@ int main(void)
 		cmocka_unit_test(past_eof_is_eio),
 		cmocka_unit_test(bad_settings),
 		cmocka_unit_test(read_error_is_returned),
+		cmocka_unit_test(cache_probe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,7 @@
  *
  *   ash-model show FILE
  *   ash-model load --partition NAME FILE [--queue-depth N] [--chunk SIZE]
- *                  [--no-direct] [--verify] [--hold SECONDS]
+ *                  [--direct | --no-direct] [--verify] [--hold SECONDS]
  *
  * Linked with the static libaccelshare, whose header parser (format.h) it
  * also uses: "show" needs no device, and a malformed file is reported with
@@ -31,7 +31,7 @@
 static const char usage[] =
 "Usage: " PROG " show FILE\n"
 "       " PROG " load --partition NAME FILE [--queue-depth N] [--chunk SIZE]\n"
-"                 [--no-direct] [--verify] [--hold SECONDS]\n"
+"                 [--direct | --no-direct] [--verify] [--hold SECONDS]\n"
 "       " PROG " --help\n"
 "\n"
 "Model files are safetensors or GGUF, recognized by their content.\n"
@@ -52,10 +52,13 @@ static const char usage[] =
 "    --queue-depth N   reads in flight, 1..1024 (default 16)\n"
 "    --chunk SIZE      bytes per read, a multiple of 4 KiB from 4K to 64M\n"
 "                      (K, M suffixes; default 1M)\n"
-"    --no-direct       read through the page cache only (default: O_DIRECT\n"
-"                      for the aligned middle of the data, buffered for the\n"
-"                      rest, and buffered throughout where the file system\n"
-"                      refuses O_DIRECT)\n"
+"    --direct          O_DIRECT for the aligned middle of the data even if\n"
+"                      the file is in the page cache (the partial first and\n"
+"                      last blocks are read buffered, and everything is\n"
+"                      where the file system refuses O_DIRECT)\n"
+"    --no-direct       read through the page cache only\n"
+"                      (default: O_DIRECT unless at least half of the data\n"
+"                      is in the page cache already)\n"
 "    --verify          afterwards, read the file again with pread() and\n"
 "                      compare every tensor's bytes through the mapping\n"
 "    --hold SECONDS    keep the model loaded that long before exiting\n"
@@ -337,6 +340,7 @@ static int cmd_load(int argc, char **argv)
 		{ "partition", required_argument, NULL, 'p' },
 		{ "queue-depth", required_argument, NULL, 'q' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "direct", no_argument, NULL, 'd' },
 		{ "no-direct", no_argument, NULL, 'n' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ "hold", required_argument, NULL, 'H' },
@@ -373,8 +377,13 @@ static int cmd_load(int argc, char **argv)
 						 "'%s'", optarg);
 			lo.chunk_size = (uint32_t)v;
 			break;
+		case 'd':
 		case 'n':
-			lo.direct_io = -1;
+			if (lo.direct_io)
+				return bad_usage("%s: --direct and --no-direct "
+						 "exclude each other",
+						 argv[optind - 1]);
+			lo.direct_io = c == 'd' ? 1 : -1;
 			break;
 		case 'v':
 			do_verify = 1;
