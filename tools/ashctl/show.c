@@ -228,10 +228,17 @@ static int json_set_share(struct json_object *o,
 			json_object_new_double_s(strtod(str, NULL), str));
 }
 
-static struct json_object *json_partition(const struct ash_partition_info *parts,
-					  size_t n, size_t i)
+/*
+ * One element of a JSON array: element @i of the @n elements at @items
+ * (all of them, because a partition's share depends on the others).
+ */
+typedef struct json_object *(*json_elem_fn)(const void *items, size_t n,
+					    size_t i);
+
+static struct json_object *json_partition(const void *items, size_t n,
+					  size_t i)
 {
-	const struct ash_partition_info *p = &parts[i];
+	const struct ash_partition_info *parts = items, *p = &parts[i];
 	struct json_object *o = json_object_new_object();
 	char name[CELL_MAX];
 	int bad = 0;
@@ -268,10 +275,14 @@ static struct json_object *json_partition(const struct ash_partition_info *parts
 	return o;
 }
 
-static struct json_object *json_device(const struct ash_device_info *d)
+static struct json_object *json_device(const void *items, size_t n,
+				       size_t i)
 {
+	const struct ash_device_info *d = (const struct ash_device_info *)items + i;
 	struct json_object *o = json_object_new_object();
 	int bad = 0;
+
+	(void)n;
 
 	if (!o)
 		return NULL;
@@ -299,11 +310,15 @@ static struct json_object *json_device(const struct ash_device_info *d)
 	return o;
 }
 
-static struct json_object *json_context(const struct ash_context_info *c)
+static struct json_object *json_context(const void *items, size_t n,
+					size_t i)
 {
+	const struct ash_context_info *c = (const struct ash_context_info *)items + i;
 	struct json_object *o = json_object_new_object();
 	char name[CELL_MAX];
 	int bad = 0;
+
+	(void)n;
 
 	if (!o)
 		return NULL;
@@ -330,10 +345,9 @@ static struct json_object *json_context(const struct ash_context_info *c)
 	return o;
 }
 
-/* Builds a JSON array of @n elements of @size bytes with @one. */
+/* A JSON array of the @n elements at @items, each built by @elem. */
 static struct json_object *json_array(const void *items, size_t n,
-				      size_t size,
-				      struct json_object *(*one)(const void *))
+				      json_elem_fn elem)
 {
 	struct json_object *arr = json_object_new_array();
 	size_t i;
@@ -341,7 +355,7 @@ static struct json_object *json_array(const void *items, size_t n,
 	if (!arr)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		struct json_object *v = one((const char *)items + i * size);
+		struct json_object *v = elem(items, n, i);
 
 		if (!v || json_object_array_add(arr, v)) {
 			json_object_put(v);
@@ -352,34 +366,50 @@ static struct json_object *json_array(const void *items, size_t n,
 	return arr;
 }
 
-static struct json_object *json_partitions(const struct ash_partition_info *p,
-					   size_t n)
+/*
+ * Fills the cells of row @i, one CELL_MAX buffer per column; @arg is the
+ * printer's own (the rows, and for partitions the chosen columns).
+ */
+typedef void (*row_fn)(char (*cell)[CELL_MAX], const void *arg, size_t i);
+
+/* Prints @nrows rows of strlen(@align) columns under @hdr, or @none. */
+static int print_table(const char *none, size_t nrows, const char *align,
+		       const char *const *hdr, row_fn row, const void *arg)
 {
-	struct json_object *arr = json_object_new_array();
-	size_t i;
+	size_t ncols = strlen(align), i, k;
+	char (*buf)[CELL_MAX] = NULL;
+	const char **cells = NULL;
+	struct table *t = NULL;
 
-	if (!arr)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_partition(p, n, i);
-
-		if (!v || json_object_array_add(arr, v)) {
-			json_object_put(v);
-			json_object_put(arr);
-			return NULL;
-		}
+	if (!nrows) {
+		puts(none);
+		return EXIT_OK;
 	}
-	return arr;
-}
-
-static struct json_object *one_device(const void *d)
-{
-	return json_device(d);
-}
-
-static struct json_object *one_context(const void *c)
-{
-	return json_context(c);
+	buf = malloc(ncols * sizeof(*buf));
+	cells = malloc(ncols * sizeof(*cells));
+	if (!buf || !cells)
+		goto oom;
+	t = table_new(align, hdr);
+	if (!t)
+		goto oom;
+	for (k = 0; k < ncols; k++)
+		cells[k] = buf[k];
+	for (i = 0; i < nrows; i++) {
+		row(buf, arg, i);
+		if (table_row(t, cells))
+			goto oom;
+	}
+	table_print(t, stdout);
+	table_free(t);
+	free(cells);
+	free(buf);
+	return EXIT_OK;
+oom:
+	table_free(t);
+	free(cells);
+	free(buf);
+	fprintf(stderr, "ashctl: out of memory.\n");
+	return EXIT_FAIL;
 }
 
 /* Which partition table to print. */
@@ -490,52 +520,39 @@ static void part_cell(char *buf, enum part_col col,
 	}
 }
 
+/* The partitions and the columns print_partitions() chose. */
+struct part_table {
+	const struct ash_partition_info *p;
+	size_t n;
+	enum part_col cols[PC_COUNT];
+	size_t ncols;
+};
+
+static void part_row(char (*cell)[CELL_MAX], const void *arg, size_t i)
+{
+	const struct part_table *pt = arg;
+
+	for (size_t k = 0; k < pt->ncols; k++)
+		part_cell(cell[k], pt->cols[k], pt->p, pt->n, i);
+}
+
 /* The partitions table, with the columns of @view. */
 static int print_partitions(const struct ash_partition_info *p, size_t n,
 			    enum part_view view)
 {
-	const char *hdr[PC_COUNT], *cells[PC_COUNT];
-	enum part_col cols[PC_COUNT];
+	struct part_table pt = { .p = p, .n = n };
+	const char *hdr[PC_COUNT];
 	char align[PC_COUNT + 1];
-	struct table *t = NULL;
-	size_t i, k, ncols = 0;
-	char (*c)[CELL_MAX];
 
-	if (!n) {
-		puts("no partitions");
-		return EXIT_OK;
-	}
-	for (k = 0; k < PC_COUNT; k++) {
+	for (size_t k = 0; k < PC_COUNT; k++) {
 		if (!(part_cols[k].views & view))
 			continue;
-		cols[ncols] = (enum part_col)k;
-		hdr[ncols] = part_cols[k].header;
-		align[ncols++] = part_cols[k].align;
+		pt.cols[pt.ncols] = (enum part_col)k;
+		hdr[pt.ncols] = part_cols[k].header;
+		align[pt.ncols++] = part_cols[k].align;
 	}
-	align[ncols] = '\0';
-	c = malloc(ncols * sizeof(*c));
-	if (!c)
-		goto oom;
-	t = table_new(align, hdr);
-	if (!t)
-		goto oom;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < ncols; k++) {
-			part_cell(c[k], cols[k], p, n, i);
-			cells[k] = c[k];
-		}
-		if (table_row(t, cells))
-			goto oom;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	free(c);
-	return EXIT_OK;
-oom:
-	table_free(t);
-	free(c);
-	fprintf(stderr, "ashctl: out of memory.\n");
-	return EXIT_FAIL;
+	align[pt.ncols] = '\0';
+	return print_table("no partitions", n, align, hdr, part_row, &pt);
 }
 
 static void print_device(const struct ash_device_info *d)
@@ -614,10 +631,9 @@ int cmd_status(int argc, char **argv)
 
 		if (obj) {
 			bad |= json_set(obj, "devices",
-					json_array(devs, ndevs, sizeof(*devs),
-						   one_device));
+					json_array(devs, ndevs, json_device));
 			bad |= json_set(obj, "partitions",
-					json_partitions(parts, nparts));
+					json_array(parts, nparts, json_partition));
 		}
 		if (bad) {
 			json_object_put(obj);
@@ -655,7 +671,7 @@ int cmd_partition_list(int argc, char **argv)
 		ctl_error("cannot list partitions", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_partitions(parts, n));
+		ret = print_json(json_array(parts, n, json_partition));
 	} else {
 		ret = print_partitions(parts, n, o.wide ? VIEW_WIDE : VIEW_LIST);
 	}
@@ -664,52 +680,36 @@ int cmd_partition_list(int argc, char **argv)
 	return ret;
 }
 
+static void context_row(char (*cell)[CELL_MAX], const void *arg, size_t i)
+{
+	const struct ash_context_info *c = (const struct ash_context_info *)arg + i;
+
+	fmt_u64(cell[0], c->id);
+	/* pid 0: the opener is not visible in our pid namespace. */
+	if (c->pid)
+		snprintf(cell[1], CELL_MAX, "%d", c->pid);
+	else
+		snprintf(cell[1], CELL_MAX, "-");
+	fmt_user(cell[2], CELL_MAX, c->uid);
+	fmt_name(cell[3], c->partition);
+	fmt_u64(cell[4], c->device);
+	fmt_size(cell[5], c->mem_used);
+	fmt_u64(cell[6], c->nr_buffers);
+	fmt_busy(cell[7], c->busy_ns);
+	fmt_u64(cell[8], c->jobs_completed);
+	fmt_u64(cell[9], c->jobs_failed);
+	fmt_wait(cell[10], c->wait_ns, c->jobs_completed);
+}
+
 static int print_contexts(const struct ash_context_info *c, size_t n)
 {
 	static const char *const hdr[] = {
 		"ID", "PID", "USER", "PARTITION", "DEV", "USED", "BUFS", "BUSY",
 		"JOBS", "FAILED", "WAIT",
 	};
-	char cell[11][CELL_MAX];
-	const char *cells[11];
-	struct table *t;
-	size_t i, k;
 
-	if (!n) {
-		puts("no contexts");
-		return EXIT_OK;
-	}
-	t = table_new("rrllrrrrrrr", hdr);
-	if (!t)
-		goto oom;
-	for (i = 0; i < n; i++) {
-		snprintf(cell[0], CELL_MAX, "%u", c[i].id);
-		/* pid 0: the opener is not visible in our pid namespace. */
-		if (c[i].pid)
-			snprintf(cell[1], CELL_MAX, "%d", c[i].pid);
-		else
-			snprintf(cell[1], CELL_MAX, "-");
-		fmt_user(cell[2], CELL_MAX, c[i].uid);
-		fmt_name(cell[3], c[i].partition);
-		snprintf(cell[4], CELL_MAX, "%u", c[i].device);
-		fmt_size(cell[5], c[i].mem_used);
-		snprintf(cell[6], CELL_MAX, "%u", c[i].nr_buffers);
-		fmt_busy(cell[7], c[i].busy_ns);
-		fmt_u64(cell[8], c[i].jobs_completed);
-		fmt_u64(cell[9], c[i].jobs_failed);
-		fmt_wait(cell[10], c[i].wait_ns, c[i].jobs_completed);
-		for (k = 0; k < 11; k++)
-			cells[k] = cell[k];
-		if (table_row(t, cells))
-			goto oom;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return EXIT_OK;
-oom:
-	table_free(t);
-	fprintf(stderr, "ashctl: out of memory.\n");
-	return EXIT_FAIL;
+	return print_table("no contexts", n, "rrllrrrrrrr", hdr, context_row,
+			   c);
 }
 
 int cmd_contexts(int argc, char **argv)
@@ -727,8 +727,7 @@ int cmd_contexts(int argc, char **argv)
 		ctl_error("cannot list contexts", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(ctxs, n, sizeof(*ctxs),
-					    one_context));
+		ret = print_json(json_array(ctxs, n, json_context));
 	} else {
 		ret = print_contexts(ctxs, n);
 	}
@@ -737,57 +736,41 @@ int cmd_contexts(int argc, char **argv)
 	return ret;
 }
 
+static void device_row(char (*cell)[CELL_MAX], const void *arg, size_t i)
+{
+	const struct ash_device_info *d = (const struct ash_device_info *)arg + i;
+
+	fmt_u64(cell[0], d->device);
+	snprintf(cell[1], CELL_MAX, "%s", kind_name(d->kind));
+	if (d->numa_node < 0)
+		snprintf(cell[2], CELL_MAX, "any");
+	else
+		snprintf(cell[2], CELL_MAX, "%d", d->numa_node);
+	fmt_size(cell[3], d->mem_capacity);
+	fmt_size(cell[4], d->mem_used);
+	fmt_size(cell[5], d->mem_min_total);
+	fmt_u64(cell[6], d->nr_partitions);
+	fmt_u64(cell[7], d->nr_contexts);
+	snprintf(cell[8], CELL_MAX, "%u us", d->slice_us);
+	if (!d->has_engine)
+		snprintf(cell[9], CELL_MAX, "none");
+	else if (d->engine_pid)
+		snprintf(cell[9], CELL_MAX, "pid %d", d->engine_pid);
+	else
+		snprintf(cell[9], CELL_MAX, "yes");
+	fmt_u64(cell[10], d->jobs_queued);
+	fmt_busy(cell[11], d->busy_ns);
+}
+
 static int print_devices(const struct ash_device_info *d, size_t n)
 {
 	static const char *const hdr[] = {
 		"DEV", "KIND", "NUMA", "CAPACITY", "USED", "GUARANTEED",
 		"PARTS", "CTX", "SLICE", "ENGINE", "QUEUED", "BUSY",
 	};
-	char cell[12][CELL_MAX];
-	const char *cells[12];
-	struct table *t;
-	size_t i, k;
 
-	if (!n) {
-		puts("no devices");
-		return EXIT_OK;
-	}
-	t = table_new("rlrrrrrrrrrr", hdr);
-	if (!t)
-		goto oom;
-	for (i = 0; i < n; i++) {
-		fmt_u64(cell[0], d[i].device);
-		snprintf(cell[1], CELL_MAX, "%s", kind_name(d[i].kind));
-		if (d[i].numa_node < 0)
-			snprintf(cell[2], CELL_MAX, "any");
-		else
-			snprintf(cell[2], CELL_MAX, "%d", d[i].numa_node);
-		fmt_size(cell[3], d[i].mem_capacity);
-		fmt_size(cell[4], d[i].mem_used);
-		fmt_size(cell[5], d[i].mem_min_total);
-		fmt_u64(cell[6], d[i].nr_partitions);
-		fmt_u64(cell[7], d[i].nr_contexts);
-		snprintf(cell[8], CELL_MAX, "%u us", d[i].slice_us);
-		if (!d[i].has_engine)
-			snprintf(cell[9], CELL_MAX, "none");
-		else if (d[i].engine_pid)
-			snprintf(cell[9], CELL_MAX, "pid %d", d[i].engine_pid);
-		else
-			snprintf(cell[9], CELL_MAX, "yes");
-		fmt_u64(cell[10], d[i].jobs_queued);
-		fmt_busy(cell[11], d[i].busy_ns);
-		for (k = 0; k < 12; k++)
-			cells[k] = cell[k];
-		if (table_row(t, cells))
-			goto oom;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return EXIT_OK;
-oom:
-	table_free(t);
-	fprintf(stderr, "ashctl: out of memory.\n");
-	return EXIT_FAIL;
+	return print_table("no devices", n, "rlrrrrrrrrrr", hdr, device_row,
+			   d);
 }
 
 int cmd_device_list(int argc, char **argv)
@@ -805,8 +788,7 @@ int cmd_device_list(int argc, char **argv)
 		ctl_error("cannot list devices", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(devs, n, sizeof(*devs),
-					    one_device));
+		ret = print_json(json_array(devs, n, json_device));
 	} else {
 		ret = print_devices(devs, n);
 	}
