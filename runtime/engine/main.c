@@ -446,6 +446,17 @@ int main(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
+	/*
+	 * Before attaching: once the device reports an engine, SIGTERM must
+	 * already mean a clean detach, not death by the default action.
+	 */
+	main_tid = gettid();
+	if (setup_signals()) {
+		fprintf(stderr, PROG ": cannot install signal handlers: %s.\n",
+			strerror(errno));
+		close(fd);
+		return 1;
+	}
 	if (attach(fd, (unsigned int)device, &info, &space_size)) {
 		close(fd);
 		return 1;
@@ -469,14 +480,6 @@ int main(int argc, char **argv)
 		threads = (unsigned long)ncpu;
 	openblas_set_num_threads((int)threads);
 
-	main_tid = gettid();
-	if (setup_signals()) {
-		fprintf(stderr, PROG ": cannot install signal handlers: %s.\n",
-			strerror(errno));
-		ret = 1;
-		goto out;
-	}
-
 	human_size(space_size, size_buf, sizeof(size_buf));
 	if (info.numa_node >= 0)
 		fprintf(stderr,
@@ -490,7 +493,6 @@ int main(int argc, char **argv)
 	ret = serve(fd, (unsigned int)device, space, space_size, verbose) ? 1 : 0;
 	fprintf(stderr, PROG ": device %lu: detached%s\n", device,
 		ret ? " after an error" : "");
-out:
 	if (space)
 		munmap(space, space_size);
 	close(fd);
