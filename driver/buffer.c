@@ -392,8 +392,16 @@ int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
 		     VM_DONTCOPY);
 	ret = vm_insert_pages(vma, vma->vm_start, buf->pages + first, &count);
-	if (ret)
+	if (ret) {
+		/*
+		 * The range is the VMA's own, so -EFAULT can only be a page
+		 * table above the PTE level that vm_insert_pages() could not
+		 * allocate: to mmap(2), that is -ENOMEM.
+		 */
+		if (ret == -EFAULT)
+			ret = -ENOMEM;
 		goto err_put;
+	}
 	vma->vm_private_data = buf;
 	vma->vm_ops = &ash_vm_ops;
 	return 0;
