@@ -7,6 +7,7 @@
 #   make lint                 checkpatch, sparse, W=1, cppcheck
 #   make bench                loader and execution benchmarks (ratios)
 #   make demo                 boot a VM and show three organizations sharing
+#   make soak                 the soak in a VM (DURATION=300 s, KERNEL=debug)
 #   make clean
 #
 # Variables: KDIR (kernel build tree for the module), BUILD (userspace build

@@ -7,6 +7,8 @@
 #   make vm-test-debug
 #   make vm-test CASES="a b"    only these cases
 #   make demo                   the three-organization demo (distro kernel)
+#   make soak [DURATION=300] [KERNEL=debug|distro]
+#                               the soak case alone (tests/vm/cases/soak.c)
 #
 # Included by the top-level Makefile: uses BUILD, CC, ASH_CFLAGS, LDFLAGS and
 # the userspace target.
@@ -18,7 +20,8 @@ VM_LIB_HDRS  := $(wildcard tests/vm/lib/*.h)
 VM_RUNAS     := $(BUILD)/vm/bin/runas
 VM_RUN        = tests/vm/run.sh --build $(BUILD) $(if $(CASES),--cases "$(CASES)")
 
-.PHONY: vm-cases vm-test-distro vm-test-debug vm-module-distro vm-module-debug
+.PHONY: vm-cases vm-test-distro vm-test-debug vm-module-distro vm-module-debug \
+	soak
 
 vm-cases: $(VM_CASE_BINS) $(VM_RUNAS)
 
@@ -49,3 +52,16 @@ vm-test: userspace vm-cases
 
 demo:
 	BUILD=$(BUILD) MAKE="$(MAKE)" scripts/demo.sh
+
+# The soak: only the soak case, for DURATION seconds (default 300), on the
+# debug kernel by default (KASAN, lockdep and kmemleak watch the whole run;
+# 300 s plus boot and the final kmemleak scan take about 6 minutes).  The
+# case's own limit and the VM's are raised to fit the duration unless
+# ASH_VM_CASE_TIMEOUT / ASH_VM_TIMEOUT are set.
+DURATION ?= 300
+KERNEL   ?= debug
+soak: userspace $(BUILD)/vm/cases/soak $(VM_RUNAS)
+	ASH_TEST_SOAK_SECONDS=$(DURATION) \
+	ASH_VM_CASE_TIMEOUT=$${ASH_VM_CASE_TIMEOUT:-$$(( $(DURATION) + 600 ))} \
+	ASH_VM_TIMEOUT=$${ASH_VM_TIMEOUT:-$$(( $(DURATION) + 1200 ))} \
+	tests/vm/run.sh --build $(BUILD) --kernel $(KERNEL) --cases soak
