@@ -100,6 +100,10 @@ done | sort -u | while read -r lib; do
 done
 
 cp "$module" "$stage/accelshare.ko"
+# The module's allocation sites, which the fault_injection case must reach.
+"$here/fault-sites.sh" "$module" > "$stage/tests/fault_injection.sites" ||
+	{ rm -f "$stage/tests/fault_injection.sites"
+	  echo "run.sh: fault-sites.sh failed: fault_injection will fail" >&2; }
 cp "$here/init" "$stage/init"
 [ -f "$here/demo-init" ] && cp "$here/demo-init" "$stage/demo-init"
 chmod 0755 "$stage/init"
