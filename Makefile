@@ -8,6 +8,7 @@
 #   make bench                loader and execution benchmarks (ratios)
 #   make demo                 boot a VM and show three organizations sharing
 #   make soak                 the soak in a VM (DURATION=300 s, KERNEL=debug)
+#   make fuzz-kernel          the kernel ioctl fuzzer in a VM (DURATION, SEED)
 #   make clean
 #
 # Variables: KDIR (kernel build tree for the module), BUILD (userspace build

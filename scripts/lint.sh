@@ -54,8 +54,8 @@ if ! cppcheck --quiet --error-exitcode=1 --std=c11 \
 	--enable=warning,performance,portability --inline-suppr \
 	--suppress='uninitvar:tests/vm/cases/*' \
 	-D__linux__ -D_GNU_SOURCE -Iinclude -Iruntime -Itools/common \
-	-Itools/ashctl -Itests/vm/lib \
-	runtime tools tests/vm tests/unit $( [ -d bench ] && echo bench ); then
+	-Itools/ashctl -Itests/vm/lib -Itests/fuzz \
+	runtime tools tests/vm tests/unit tests/fuzz $( [ -d bench ] && echo bench ); then
 	failed+=(cppcheck)
 fi
 

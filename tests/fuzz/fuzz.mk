@@ -1,9 +1,19 @@
 # SPDX-License-Identifier: MIT
-# libFuzzer targets of the model-file parsers, built with Debian's clang.
+# libFuzzer targets of the model-file parsers, built with Debian's clang,
+# and the kernel ioctl fuzzer, a VM case.
 #
 #   make fuzz-smoke             each fuzzer briefly (part of make test)
 #   make fuzz DURATION=600      each fuzzer DURATION seconds (default 300)
 #   make fuzz-corpus            renew the committed seed corpora
+#
+#   make fuzz-kernel DURATION=600 [SEED=0x...] [KERNEL=distro]
+#                               the kernel ioctl fuzzer alone, DURATION
+#                               seconds (default 300) in a VM on the debug
+#                               kernel (default) or the distro kernel; SEED
+#                               replays a run (the case prints its seed).
+#                               It is also the VM case fuzz_ioctl, so
+#                               make test / make vm-test run it briefly
+#                               (60 s debug, 20 s distro kernel).
 #
 # Findings (crash-*, leak-*, timeout-*) land in $(BUILD)/fuzz/; the
 # corpora grown while fuzzing stay there too, not in the tree.
@@ -59,3 +69,26 @@ $(BUILD)/fuzz/gen_corpus: tests/fuzz/gen_corpus.c tests/unit/model_files.c \
 		runtime/model/dtype.c
 	@mkdir -p $(@D)
 	$(CC) $(ASH_CFLAGS) -Iruntime/model -Itests/unit -o $@ $^
+
+# The kernel ioctl fuzzer: VM case fuzz_ioctl (see tests/fuzz/ioctl_fuzz.c
+# and "Kernel ioctl fuzzer" in tests/vm/README.md).
+KFUZZ_SRCS := tests/fuzz/ioctl_fuzz.c tests/fuzz/fuzz_tenant.c \
+	      tests/fuzz/fuzz_ioctl.c
+KFUZZ_BIN := $(BUILD)/vm/cases/fuzz_ioctl
+
+.PHONY: fuzz-kernel
+
+vm-cases: $(KFUZZ_BIN)
+
+$(KFUZZ_BIN): $(KFUZZ_SRCS) tests/fuzz/kfuzz.h $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
+		include/accelshare.h include/uapi/accelshare.h | userspace
+	@mkdir -p $(@D)
+	$(CC) $(ASH_CFLAGS) -Itests/vm/lib -Itests/fuzz -o $@ $(KFUZZ_SRCS) \
+		$(VM_LIB_SRCS) -L$(BUILD)/lib -laccelshare -lpthread -lm $(LDFLAGS)
+
+# Only this case, with a case and VM time limit that fit DURATION.
+fuzz-kernel: userspace vm-cases
+	ASH_TEST_FUZZ_SECONDS=$(DURATION) $(if $(SEED),ASH_TEST_SEED=$(SEED)) \
+	ASH_VM_CASE_TIMEOUT=$$(( $(DURATION) + 900 )) \
+	ASH_VM_TIMEOUT=$$(( $(DURATION) + 1800 )) \
+	tests/vm/run.sh --build $(BUILD) --kernel $(KERNEL) --cases fuzz_ioctl
