@@ -266,7 +266,8 @@ int ash_copy_out(void __user *uarg, const void *karg, size_t ksize);
 bool ash_is_zero(const void *p, size_t len);
 
 /* device.c */
-int ash_device_create(u32 id, u64 capacity, int numa_node, u32 slice_us);
+int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
+		      u32 slice_us);
 int ash_device_set_ioctl(struct file *file, void __user *uarg,
 			 unsigned int usize);
 void ash_devices_destroy(void);

@@ -259,7 +259,7 @@ int ash_buffer_alloc_ioctl(struct ash_context *ctx, void __user *uarg,
 	ret = ash_copy_in(&a, sizeof(a), uarg, usize);
 	if (ret)
 		return ret;
-	if ((a.flags & ~ASH_BUF_READONLY) ||
+	if ((a.flags & ~(ASH_BUF_READONLY | ASH_BUF_STAGING)) ||
 	    !ash_is_zero(a.reserved, sizeof(a.reserved)) ||
 	    !a.size || a.size > ASH_BUF_SIZE_MAX)
 		return -EINVAL;
@@ -370,7 +370,8 @@ static const struct vm_operations_struct ash_vm_ops = {
  * mmap(offset = handle << ASH_MMAP_SHIFT, plus an offset into the buffer):
  * shared mappings only (a private one would make copy-on-write copies that
  * the partition is not charged for), never larger than the buffer, not
- * inherited across fork, never grown by mremap.
+ * inherited across fork, never grown by mremap.  On an ASH_DEVICE_NOMAP
+ * device only staging buffers can be mapped (-ENODEV otherwise).
  */
 int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 {
@@ -387,6 +388,12 @@ int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (first >= buf->nr_pages || count > buf->nr_pages - first) {
 		ret = -EINVAL;
+		goto err_put;
+	}
+	/* A buffer exists only in a bound context, so it has a partition. */
+	if (ash_context_partition(ctx)->dev->kind == ASH_DEVICE_NOMAP &&
+	    !(buf->flags & ASH_BUF_STAGING)) {
+		ret = -ENODEV;
 		goto err_put;
 	}
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |

@@ -19,7 +19,8 @@
 /* id -> struct ash_device; written only at module load and unload. */
 static DEFINE_XARRAY(ash_devices);
 
-int ash_device_create(u32 id, u64 capacity, int numa_node, u32 slice_us)
+int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
+		      u32 slice_us)
 {
 	struct ash_device *dev;
 	int ret;
@@ -28,7 +29,7 @@ int ash_device_create(u32 id, u64 capacity, int numa_node, u32 slice_us)
 	if (!dev)
 		return -ENOMEM;
 	dev->id = id;
-	dev->kind = ASH_DEVICE_HOST;
+	dev->kind = kind;
 	dev->numa_node = numa_node;
 	dev->slice_us = slice_us;
 	spin_lock_init(&dev->mem_lock);

@@ -28,6 +28,10 @@ static int ash_numa_node = NUMA_NO_NODE;
 module_param_named(numa_node, ash_numa_node, int, 0444);
 MODULE_PARM_DESC(numa_node, "NUMA node device 0's memory is allocated on (default: any)");
 
+static bool ash_mappable = true;
+module_param_named(mappable, ash_mappable, bool, 0444);
+MODULE_PARM_DESC(mappable, "Tenants may map device 0's memory (default: Y; N: only staging buffers, as on an accelerator whose memory the CPU cannot address)");
+
 static unsigned int ash_slice_us = 2000;
 module_param_named(slice_us, ash_slice_us, uint, 0444);
 MODULE_PARM_DESC(slice_us, "Scheduler time slice in microseconds (100..1000000, default 2000)");
@@ -264,7 +268,9 @@ static int __init ash_init(void)
 	ret = ash_parse_params(&capacity);
 	if (ret)
 		return ret;
-	ret = ash_device_create(0, capacity, ash_numa_node, ash_slice_us);
+	ret = ash_device_create(0, ash_mappable ? ASH_DEVICE_HOST :
+				ASH_DEVICE_NOMAP, capacity, ash_numa_node,
+				ash_slice_us);
 	if (ret)
 		return ret;
 	ret = misc_register(&ash_tenant_dev);

@@ -33,6 +33,11 @@ int ash_open(const char *partition, struct ash_ctx **ctx);
 void ash_close(struct ash_ctx *ctx);
 
 int ash_alloc(struct ash_ctx *ctx, uint64_t size, struct ash_buf **buf);
+/* Staging memory: host memory that ash_map() maps on every device, also
+ * where device memory cannot be mapped; data moves between it and device
+ * memory with ash_copy().  Charged to the partition like device memory. */
+int ash_alloc_staging(struct ash_ctx *ctx, uint64_t size,
+		      struct ash_buf **buf);
 void ash_free(struct ash_buf *buf);
 uint64_t ash_buf_size(const struct ash_buf *buf);
 /* -EOPNOTSUPP where the device has no host mapping; repeated calls return

@@ -12,7 +12,8 @@
 
 #include "internal.h"
 
-int ash_alloc(struct ash_ctx *ctx, uint64_t size, struct ash_buf **bufp)
+static int alloc_flags(struct ash_ctx *ctx, uint64_t size, uint32_t flags,
+		       struct ash_buf **bufp)
 {
 	int saved_errno = errno;
 	struct ash_buf_alloc req;
@@ -28,6 +29,7 @@ int ash_alloc(struct ash_ctx *ctx, uint64_t size, struct ash_buf **bufp)
 	}
 	memset(&req, 0, sizeof(req));
 	req.size = size;
+	req.flags = flags;
 	ret = ash__ioctl(ctx->fd, ASH_IOC_BUF_ALLOC, &req);
 	if (ret) {
 		free(buf);
@@ -50,6 +52,17 @@ int ash_alloc(struct ash_ctx *ctx, uint64_t size, struct ash_buf **bufp)
 	*bufp = buf;
 	errno = saved_errno;
 	return 0;
+}
+
+int ash_alloc(struct ash_ctx *ctx, uint64_t size, struct ash_buf **bufp)
+{
+	return alloc_flags(ctx, size, 0, bufp);
+}
+
+int ash_alloc_staging(struct ash_ctx *ctx, uint64_t size,
+		      struct ash_buf **bufp)
+{
+	return alloc_flags(ctx, size, ASH_BUF_STAGING, bufp);
 }
 
 void ash__buf_release(struct ash_buf *buf)

@@ -49,6 +49,12 @@
 
 /* Values of struct ash_device_info.kind */
 #define ASH_DEVICE_HOST		1	/* memory is host pages, mappable */
+/*
+ * Memory that tenants cannot map, as an accelerator's memory the CPU cannot
+ * address: only the engine reaches it.  Tenants map ASH_BUF_STAGING buffers
+ * and move data in and out with copy jobs.
+ */
+#define ASH_DEVICE_NOMAP	2
 
 /**
  * struct ash_bind - bind a tenant context to a partition (ASH_IOC_BIND)
@@ -70,6 +76,7 @@ struct ash_bind {
 
 /* struct ash_buf_alloc.flags */
 #define ASH_BUF_READONLY	(1U << 0)	/* jobs may only read it */
+#define ASH_BUF_STAGING		(1U << 1)	/* host memory, always mappable */
 
 /**
  * struct ash_buf_alloc - allocate device memory (ASH_IOC_BUF_ALLOC)
@@ -77,6 +84,9 @@ struct ash_bind {
  *	rounded up to whole pages.
  * @flags: in, ASH_BUF_*.  ASH_BUF_READONLY: job operands may only read the
  *	buffer (weights, say); the tenant's own mapping stays writable.
+ *	ASH_BUF_STAGING: host memory the tenant can map on every device, the
+ *	way data reaches an ASH_DEVICE_NOMAP device (with copy jobs); charged
+ *	like device memory, since it is memory the partition holds.
  * @handle: out, the buffer's handle in this context (never 0).
  * @mmap_offset: out, the offset to mmap the buffer at on this fd.
  * @reserved: must be 0.

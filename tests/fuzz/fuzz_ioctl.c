@@ -89,7 +89,7 @@ const struct kf_ioc kf_iocs[] = {
 	    R8(struct ash_partition_info, 1), R8(struct ash_partition_info, 2),
 	    R8(struct ash_partition_info, 3), R8(struct ash_partition_info, 4)),
 	IOC(KF_ALLOC, ASH_IOC_BUF_ALLOC, struct ash_buf_alloc, flags,
-	    ASH_BUF_READONLY, 2, R8(struct ash_buf_alloc, 0),
+	    ASH_BUF_READONLY | ASH_BUF_STAGING, 2, R8(struct ash_buf_alloc, 0),
 	    R8(struct ash_buf_alloc, 1)),
 	IOC(KF_FREE, ASH_IOC_BUF_FREE, struct ash_buf_free, flags, 0, 1,
 	    F(struct ash_buf_free, reserved)),

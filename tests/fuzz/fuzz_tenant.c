@@ -409,7 +409,8 @@ static void op_alloc(struct kf_rng *r)
 
 	memset(&a, 0, sizeof(a));
 	a.size = alloc_size(r, &want);
-	a.flags = kf_chance(r, 20) ? ASH_BUF_READONLY : 0;
+	a.flags = (kf_chance(r, 20) ? ASH_BUF_READONLY : 0) |
+		  (kf_chance(r, 10) ? ASH_BUF_STAGING : 0);
 	LOCK();
 	c = take_ctx(r, kf_chance(r, 95) ? 1 : -1);
 	b = c >= 0 ? PICK(r, MAXB, !B[i].used) : -1;

@@ -159,7 +159,14 @@ static void fmt_name(char *buf, const char name[ASH_NAME_MAX])
 
 static const char *kind_name(uint32_t kind)
 {
-	return kind == ASH_DEVICE_HOST ? "host" : "unknown";
+	switch (kind) {
+	case ASH_DEVICE_HOST:
+		return "host";
+	case ASH_DEVICE_NOMAP:
+		return "nomap";
+	default:
+		return "unknown";
+	}
 }
 
 static int print_json(struct json_object *obj)

@@ -91,8 +91,8 @@ static void sweep_bound(int fd, uint32_t h)
 	struct ash_bind b;
 
 	vt_sweep(fd, ASH_IOC_BUF_ALLOC, "BUF_ALLOC", &a, sizeof(a),
-		 offsetof(struct ash_buf_alloc, flags), ASH_BUF_READONLY, alloc_zero,
-		 NEL(alloc_zero));
+		 offsetof(struct ash_buf_alloc, flags),
+		 ASH_BUF_READONLY | ASH_BUF_STAGING, alloc_zero, NEL(alloc_zero));
 	vt_sweep(fd, ASH_IOC_BUF_FREE, "BUF_FREE", &f, sizeof(f),
 		 offsetof(struct ash_buf_free, flags), 0, free_zero, NEL(free_zero));
 	vt_sweep(fd, ASH_IOC_BUF_INFO, "BUF_INFO", &i, sizeof(i),
