@@ -2,7 +2,9 @@
 /*
  * ash_model_load(): parse a model file's header, allocate one device buffer
  * for its data section, map it, and stream the section into the mapping
- * (stream.c).  See docs/loader.md.
+ * (stream.c).  Where the device's memory cannot be mapped (ASH_DEVICE_NOMAP)
+ * the section goes through a staging buffer and copy jobs instead
+ * (load_staged()).  See docs/loader.md.
  *
  * Placement.  O_DIRECT reads need the file offset and the memory address
  * aligned alike.  The mapping is page aligned, the data section generally
@@ -18,7 +20,8 @@
  * device's memory: the loader asks the kernel which node the mapping's first
  * page is on and runs the load on that node's CPUs (the calling thread's
  * affinity is restored afterwards).  io_uring's workers inherit that
- * affinity.  There is no staging memory on this path to place.
+ * affinity.  On the staged path the staging buffer is device-allocated
+ * memory too, on the device's node, and the load follows it the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +143,91 @@ static bool numa_follow(void *addr, cpu_set_t *old)
 	return numa_run_on_node(status) == 0;
 }
 
+/* Bytes read per batch into one staging half: the streaming core's
+ * queue_depth x chunk_size, at most this much. */
+#define STAGE_BATCH_MAX		(8ULL << 20)
+
+/*
+ * The staged load, for a device whose memory cannot be mapped: the data
+ * section [@off, @off + @len) of @s's file reaches @dst at @dst_off through
+ * a staging buffer of two halves.  While the engine copies one half into
+ * @dst (copy jobs), io_uring reads the next batch into the other; a half is
+ * reused once its copies have completed.  Each batch lies in its half at
+ * the batch's file offset modulo the O_DIRECT alignment, so that direct
+ * I/O works there as into a mapped buffer.  The staging buffer is on the
+ * device's NUMA node like all of its memory, and the reads run on that
+ * node's CPUs (*@numa, @cpus as numa_follow()).  Progress is reported as
+ * copies complete.  Returns 0 or the first error; every read and copy has
+ * finished when it returns.
+ */
+static int load_staged(struct ash_ctx *ctx, struct ash_buf *dst,
+		       uint64_t dst_off, struct ash_stream *s, uint64_t off,
+		       uint64_t len, const struct ash_load_opts *o, bool *numa,
+		       cpu_set_t *cpus)
+{
+	uint64_t batch = (uint64_t)s->queue_depth * s->chunk_size;
+	uint64_t fence[2] = { 0, 0 }, bytes[2] = { 0, 0 };
+	uint64_t half, issued = 0, copied = 0;
+	struct ash_buf *stage = NULL;
+	char *addr;
+	int ret, h;
+
+	if (batch > STAGE_BATCH_MAX)
+		batch = STAGE_BATCH_MAX;
+	if (batch > len)
+		batch = len;
+	half = (batch + 2 * ASH_STREAM_DIO_ALIGN - 1) &
+	       ~(ASH_STREAM_DIO_ALIGN - 1);
+	ret = ash_alloc_staging(ctx, 2 * half, &stage);
+	if (ret)
+		return ret;
+	ret = ash_map(stage, (void **)&addr);
+	if (ret)
+		goto out;
+	*numa = numa_follow(addr, cpus);
+
+	for (h = 0; issued < len; h ^= 1) {
+		uint64_t n = len - issued < batch ? len - issued : batch;
+		uint64_t at = (uint64_t)h * half +
+			      (off + issued) % ASH_STREAM_DIO_ALIGN;
+
+		if (fence[h]) {
+			ret = ash_wait(ctx, fence[h], -1);
+			fence[h] = 0;
+			if (ret)
+				break;
+			copied += bytes[h];
+			if (o->progress)
+				o->progress(o->progress_arg, copied, len);
+		}
+		ret = ash__stream_read(s, off + issued, n, addr + at);
+		if (ret)
+			break;
+		ret = ash_copy(ctx, dst, dst_off + issued, stage, at, n,
+			       &fence[h]);
+		if (ret)
+			break;
+		bytes[h] = n;
+		issued += n;
+	}
+	/* Both halves' copies, oldest first; the first error wins. */
+	for (int k = 0; k < 2; k++, h ^= 1) {
+		int r;
+
+		if (!fence[h])
+			continue;
+		r = ash_wait(ctx, fence[h], -1);
+		if (!ret)
+			ret = r;
+		copied += bytes[h];
+		if (!ret && o->progress)
+			o->progress(o->progress_arg, copied, len);
+	}
+out:
+	ash_free(stage);
+	return ret;
+}
+
 int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 			const struct ash_load_opts *opts,
 			struct ash_model **modelp)
@@ -151,7 +239,7 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 	struct ash_buf *buf = NULL;
 	int saved_errno = errno;
 	int fd, dfd = -1, ret;
-	bool numa = false;
+	bool numa = false, staged = false;
 	cpu_set_t cpus;
 	uint64_t pad = 0;
 	struct stat st;
@@ -203,14 +291,10 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 		ret = ash_alloc(ctx, pad + hdr.data_size, &buf);
 		if (ret)
 			goto out_hdr;
-		/*
-		 * Only a host-backed device can be mapped.  A device without a
-		 * host mapping needs staging buffers and copy jobs, and copy
-		 * jobs do not exist yet: such a device answers -EOPNOTSUPP
-		 * here, and so does the loader, with nothing left allocated.
-		 */
+		/* A device without a host mapping: staging and copy jobs. */
 		ret = ash_map(buf, &addr);
-		if (ret)
+		staged = ret == -EOPNOTSUPP;
+		if (ret && !staged)
 			goto out_buf;
 	}
 	m = ash__model_new(&hdr, buf, pad);
@@ -224,14 +308,20 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 		s.dfd = dfd;
 		s.queue_depth = o.queue_depth;
 		s.chunk_size = o.chunk_size;
-		s.progress = o.progress;
-		s.progress_arg = o.progress_arg;
-		s.register_buffers = 1;
 		if (o.progress)
 			o.progress(o.progress_arg, 0, hdr.data_size);
-		numa = numa_follow((char *)addr + pad, &cpus);
-		ret = ash__stream_read(&s, hdr.data_offset, hdr.data_size,
-				       (char *)addr + pad);
+		if (staged) {
+			ret = load_staged(ctx, buf, pad, &s, hdr.data_offset,
+					  hdr.data_size, &o, &numa, &cpus);
+		} else {
+			s.progress = o.progress;
+			s.progress_arg = o.progress_arg;
+			s.register_buffers = 1;
+			numa = numa_follow((char *)addr + pad, &cpus);
+			ret = ash__stream_read(&s, hdr.data_offset,
+					       hdr.data_size,
+					       (char *)addr + pad);
+		}
 		if (numa)
 			sched_setaffinity(0, sizeof(cpus), &cpus);
 		if (ret) {
