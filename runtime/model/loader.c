@@ -239,7 +239,7 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 	struct ash_buf *buf = NULL;
 	int saved_errno = errno;
 	int fd, dfd = -1, ret;
-	bool numa = false, staged = false;
+	bool numa = false, staged = false, cached;
 	cpu_set_t cpus;
 	uint64_t pad = 0;
 	struct stat st;
@@ -278,10 +278,14 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 	if (ret)
 		goto out_close;
 
-	/* Default: O_DIRECT unless the bytes are in the page cache already. */
-	if (o.direct_io == 0 && hdr.data_size)
-		o.direct_io = ash__stream_cached(fd, hdr.data_offset,
-						 hdr.data_size) ? -1 : 1;
+	/*
+	 * Default: O_DIRECT unless the bytes are in the page cache already;
+	 * cached bytes are copied by several threads (see below).
+	 */
+	cached = o.direct_io != 1 && hdr.data_size &&
+		 ash__stream_cached(fd, hdr.data_offset, hdr.data_size);
+	if (o.direct_io == 0)
+		o.direct_io = cached ? -1 : 1;
 	if (o.direct_io > 0 && hdr.data_size) {
 		dfd = open_direct(path, &st);
 		if (dfd >= 0)
@@ -318,6 +322,10 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 			s.progress_arg = o.progress_arg;
 			s.register_buffers = 1;
 			numa = numa_follow((char *)addr + pad, &cpus);
+			/* After the placement: the node's CPUs copy. */
+			if (cached && dfd < 0)
+				s.copy_threads =
+					ash__stream_copy_threads(hdr.data_size);
 			ret = ash__stream_read(&s, hdr.data_offset,
 					       hdr.data_size,
 					       (char *)addr + pad);

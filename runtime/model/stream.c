@@ -12,6 +12,9 @@
  * issued and the reads in flight are reaped before returning.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +175,97 @@ static int stream_pread(struct cursor *c)
 			s->progress(s->progress_arg, done, c->len);
 	}
 	return 0;
+}
+
+/* One stripe of a threaded copy of cached data; see copy_threaded(). */
+struct stripe {
+	const struct ash_stream *s;
+	uint64_t off, len;
+	char *dst;
+	atomic_uint_fast64_t *done;	/* bytes copied by all stripes */
+	atomic_int *err;		/* the first error of any stripe */
+	uint64_t total;
+	bool report;			/* the caller's stripe reports progress */
+	pthread_t thread;
+};
+
+static void *copy_stripe(void *arg)
+{
+	struct stripe *st = arg;
+	uint64_t pos = 0;
+
+	while (pos < st->len && !atomic_load(st->err)) {
+		uint64_t n = st->len - pos;
+		ssize_t r;
+
+		if (n > st->s->chunk_size)
+			n = st->s->chunk_size;
+		r = pread(st->s->fd, st->dst + pos, n, (off_t)(st->off + pos));
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			int expected = 0;
+
+			atomic_compare_exchange_strong(st->err, &expected,
+						       r < 0 ? -errno : -EIO);
+			break;
+		}
+		pos += (uint64_t)r;
+		atomic_fetch_add(st->done, (uint64_t)r);
+		if (st->report && st->s->progress)
+			st->s->progress(st->s->progress_arg,
+					atomic_load(st->done), st->total);
+	}
+	return NULL;
+}
+
+/*
+ * Cached data: stripes copied by s->copy_threads threads with pread(), the
+ * calling thread doing the first one and reporting progress (so the
+ * callback runs on the loading thread, as documented).  A thread that
+ * cannot be started leaves its stripe to the caller.
+ */
+static int copy_threaded(struct ash_stream *s, uint64_t off, uint64_t len,
+			 char *dst)
+{
+	unsigned int n = s->copy_threads, i;
+	atomic_uint_fast64_t done = 0;
+	atomic_int err = 0;
+	struct stripe *st;
+	uint64_t per;
+
+	st = calloc(n, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	/* Stripes of whole 4 KiB blocks; the last takes the rest. */
+	per = len / n & ~(uint64_t)4095;
+	for (i = 0; i < n; i++) {
+		st[i].s = s;
+		st[i].off = off + i * per;
+		st[i].dst = dst + i * per;
+		st[i].len = i == n - 1 ? len - i * per : per;
+		st[i].done = &done;
+		st[i].err = &err;
+		st[i].total = len;
+		st[i].report = i == 0;
+	}
+	for (i = 1; i < n; i++)
+		if (pthread_create(&st[i].thread, NULL, copy_stripe, &st[i]))
+			st[i].report = true;	/* not started: ours */
+	copy_stripe(&st[0]);
+	for (i = 1; i < n; i++) {
+		if (st[i].report)
+			copy_stripe(&st[i]);
+		else
+			pthread_join(st[i].thread, NULL);
+	}
+	free(st);
+	if (!atomic_load(&err)) {
+		s->buffered_bytes = len;
+		if (s->progress)
+			s->progress(s->progress_arg, len, len);
+	}
+	return atomic_load(&err);
 }
 
 static int ring_init(struct io_uring *ring, unsigned int entries)
@@ -394,6 +488,8 @@ int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
 	cursor_init(&c, s, off, len, dst);
 	if (!len)
 		return 0;
+	if (s->copy_threads > 1 && s->dfd < 0)
+		return copy_threaded(s, off, len, dst);
 
 	ret = ring_init(&ring, s->queue_depth);
 	if (ret < 0)
@@ -427,4 +523,19 @@ bool ash__stream_cached(int fd, uint64_t off, uint64_t len)
 	}
 	munmap(map, (size_t)span);
 	return seen && in * 2 >= seen;
+}
+
+unsigned int ash__stream_copy_threads(uint64_t len)
+{
+	uint64_t by_len = len / ASH_STREAM_COPY_STRIPE;
+	unsigned int n = 1;
+	cpu_set_t cpus;
+
+	if (!sched_getaffinity(0, sizeof(cpus), &cpus))
+		n = (unsigned int)CPU_COUNT(&cpus);
+	if (n > ASH_STREAM_COPY_THREADS_MAX)
+		n = ASH_STREAM_COPY_THREADS_MAX;
+	if (n > by_len)
+		n = by_len ? (unsigned int)by_len : 1;
+	return n;
 }

@@ -36,6 +36,10 @@
  * @progress_arg: its first argument.
  * @register_buffers: try io_uring_register_buffers() on the destination
  *	(silently unregistered reads if the kernel refuses).
+ * @copy_threads: with @dfd < 0, 2 or more: the range is in the page cache
+ *	(ash__stream_cached()), so reading it is a memory copy, bound by one
+ *	CPU, not by I/O: copy it with this many threads of pread(), each a
+ *	contiguous stripe, instead of io_uring.  0 or 1: io_uring.
  *
  * Filled in by ash__stream_read(), for tests and the benchmark:
  * @direct_bytes: bytes read with O_DIRECT.
@@ -54,6 +58,7 @@ struct ash_stream {
 	ash_progress_fn progress;
 	void *progress_arg;
 	int register_buffers;
+	unsigned int copy_threads;
 
 	uint64_t direct_bytes;
 	uint64_t buffered_bytes;
@@ -99,5 +104,15 @@ ASH_HIDDEN int ash__stream_read(struct ash_stream *s, uint64_t off,
  */
 #define ASH_STREAM_CACHE_SAMPLES	1024U
 ASH_HIDDEN bool ash__stream_cached(int fd, uint64_t off, uint64_t len);
+
+/*
+ * ash__stream_copy_threads() - threads for copying @len cached bytes: one
+ * per CPU the caller may run on (after any NUMA placement), at most
+ * ASH_STREAM_COPY_THREADS_MAX, and at most one per ASH_STREAM_COPY_STRIPE
+ * bytes, so that small ranges stay on one thread.
+ */
+#define ASH_STREAM_COPY_THREADS_MAX	8U
+#define ASH_STREAM_COPY_STRIPE		(16ULL << 20)
+ASH_HIDDEN unsigned int ash__stream_copy_threads(uint64_t len);
 
 #endif /* ACCELSHARE_MODEL_STREAM_H */

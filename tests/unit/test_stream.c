@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,9 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 	p->calls++;
 }
 
+/* copy_threads for one(): 0 for io_uring, 2 or more for threaded copies. */
+static unsigned int threads;
+
 /*
  * Read [@off, @off + @len) with the given settings into a page-aligned
  * buffer at @skew bytes past the point congruent to @off, and check it.
@@ -125,6 +129,7 @@ static void one(uint64_t off, uint64_t len, int skew, int direct, uint32_t qd,
 	s.queue_depth = qd;
 	s.chunk_size = chunk;
 	s.register_buffers = reg;
+	s.copy_threads = threads;
 	s.progress = on_progress;
 	s.progress_arg = &p;
 	ret = ash__stream_read(&s, off, len, dst);
@@ -144,7 +149,7 @@ static void one(uint64_t off, uint64_t len, int skew, int direct, uint32_t qd,
 	assert_int_equal(p.last, len);
 	assert_int_equal(p.total, len);
 	if (len)
-		assert_true(s.used_uring);
+		assert_true(threads > 1 ? !s.used_uring : s.used_uring);
 	if (!direct || dfd < 0 || skew)
 		assert_int_equal(s.direct_bytes, 0);
 	/* Congruent and longer than two blocks: the middle went O_DIRECT. */
@@ -289,6 +294,35 @@ static void read_error_is_returned(void **state)
 }
 
 /*
+ * Cached data copied by several threads (the loader's choice when the
+ * file is in the page cache): the same ranges, byte for byte, with
+ * progress from the calling thread rising to the total.
+ */
+static void threaded_copies(void **state)
+{
+	(void)state;
+	for (threads = 2; threads <= 5; threads += 3) {
+		matrix(0, 4096, 0);
+		matrix(0, 1 << 20, 0);
+	}
+	threads = 0;
+}
+
+static void copy_thread_count(void **state)
+{
+	cpu_set_t cpus;
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(ash__stream_copy_threads(0), 1);
+	assert_int_equal(ash__stream_copy_threads(ASH_STREAM_COPY_STRIPE - 1), 1);
+	n = ash__stream_copy_threads(1ULL << 40);
+	assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	assert_true(n >= 1 && n <= ASH_STREAM_COPY_THREADS_MAX &&
+		    n <= (unsigned int)CPU_COUNT(&cpus));
+}
+
+/*
  * The cache probe behind the loader's default: a file just written is
  * cached; after fadvise(DONTNEED) of its (clean) pages it is not, where the
  * file system drops them (a tmpfs keeps every page).
@@ -325,6 +359,8 @@ int main(void)
 		cmocka_unit_test(bad_settings),
 		cmocka_unit_test(read_error_is_returned),
 		cmocka_unit_test(cache_probe),
+		cmocka_unit_test(threaded_copies),
+		cmocka_unit_test(copy_thread_count),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
