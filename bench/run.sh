@@ -71,41 +71,59 @@ fio_resident_gbs() {	# direct
 # Seconds for fio to fill the resident buffer: 4 s per GiB here, measured.
 resident_delay=$(( (size + (1 << 30) - 1) / (1 << 30) * 4 ))
 
-# measure PREP CMD...: the median of $runs runs of CMD, each after PREP;
-# warns if a cold run started with the file still cached.
-measure() {
-	local prep=$1 r v; shift
-	for ((r = 0; r < runs; r++)); do
-		$prep
-		if [ "$prep" = evict ]; then
-			c=$("$bin" cached "$file")
-			[ "$c" -le 5 ] || echo "bench: warning: $c% of the file cached before a cold run" >&2
-		fi
-		v=$("$@" 2>/dev/null)
-		echo "$v"
-	done | median
+# The methods, as KEY PREP CMD...; measured in rounds: each round runs every
+# method once, in this order, so that drift in the host's storage caches
+# (large on virtual disks) touches every method alike rather than the one
+# measured while it lasts.  Each value is the median of $runs rounds.
+methods=(
+	"c_la evict $bin stream $file $qd $chunk auto"
+	"c_fd evict fio_gbs 1"
+	"c_fb evict fio_gbs 0"
+	"c_lb evict $bin stream $file $qd $chunk 0"
+	"c_fr evict fio_resident_gbs 0"
+	"c_rd evict $bin read $file $chunk"
+	"c_mm evict $bin mmap $file"
+	"w_la warm $bin stream $file $qd $chunk auto"
+	"w_fb warm fio_gbs 0"
+	"w_fr warm fio_resident_gbs 0"
+	"w_rd warm $bin read $file $chunk"
+	"w_mm warm $bin mmap $file"
+)
+vals=$(mktemp)
+trap 'rm -f "$vals"' EXIT
+# one PREP CMD...: one run of CMD after PREP; warns if a cold run started
+# with the file still cached.
+one() {
+	local prep=$1; shift
+	$prep
+	if [ "$prep" = evict ]; then
+		c=$("$bin" cached "$file")
+		[ "$c" -le 5 ] || echo "bench: warning: $c% of the file cached before a cold run" >&2
+	fi
+	"$@" 2>/dev/null
 }
+case $bin$file in *[[:space:]]*)
+	echo "bench: $bin and $file must not contain spaces" >&2; exit 1 ;;
+esac
+echo "file: $(numfmt --to=iec "$size") on $fstype ($dir), block $(numfmt --to=iec "$chunk"), queue depth $qd, median of $runs; cold = $cold_how"
+c_pol=$(evict; "$bin" policy "$file")
+w_pol=$(warm; "$bin" policy "$file")
+for ((r = 0; r < runs; r++)); do
+	echo "bench: round $((r + 1)) of $runs" >&2
+	for m in "${methods[@]}"; do
+		# shellcheck disable=SC2086 # the words of a method, split
+		set -- $m
+		key=$1; shift
+		echo "$key $(one "$@")" >> "$vals"
+	done
+done
+for m in "${methods[@]}"; do
+	key=${m%% *}
+	printf -v "$key" '%s' "$(awk -v k="$key" '$1 == k {print $2}' "$vals" | median)"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-echo "file: $(numfmt --to=iec "$size") on $fstype ($dir), block $(numfmt --to=iec "$chunk"), queue depth $qd, median of $runs; cold = $cold_how"
-
-# cold
-c_pol=$(evict; "$bin" policy "$file")
-c_la=$(measure evict "$bin" stream "$file" "$qd" "$chunk" auto)
-c_fd=$(measure evict fio_gbs 1)
-c_fb=$(measure evict fio_gbs 0)
-c_lb=$(measure evict "$bin" stream "$file" "$qd" "$chunk" 0)
-c_fr=$(measure evict fio_resident_gbs 0)
-c_rd=$(measure evict "$bin" read "$file" "$chunk")
-c_mm=$(measure evict "$bin" mmap "$file")
-# warm
-w_pol=$(warm; "$bin" policy "$file")
-w_la=$(measure warm "$bin" stream "$file" "$qd" "$chunk" auto)
-w_fb=$(measure warm fio_gbs 0)
-w_fr=$(measure warm fio_resident_gbs 0)
-w_rd=$(measure warm "$bin" read "$file" "$chunk")
-w_mm=$(measure warm "$bin" mmap "$file")
 
 # The default load is compared with fio in the I/O mode the loader chose.
 if [ "$c_pol" = O_DIRECT ]; then c_fsame=$c_fd; else c_fsame=$c_fb; fi
