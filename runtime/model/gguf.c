@@ -445,13 +445,9 @@ int ash_gguf_parse(const void *buf, size_t len, uint64_t file_size,
 	uint64_t need;
 	int ret;
 
-	memset(hdr, 0, sizeof(*hdr));
-	if (err && errlen)
-		err[0] = '\0';
-	if (len > file_size)
-		return ash_parse_fail(err, errlen,
-			"%zu bytes given of a file of %" PRIu64, len,
-			file_size);
+	ret = ash_parse_start(hdr, len, file_size, err, errlen);
+	if (ret)
+		return ret;
 	if (len >= 4 && memcmp(buf, "GGUF", 4))
 		return ash_parse_fail(err, errlen, "no GGUF magic");
 	hdr->format = ASH_FORMAT_GGUF;

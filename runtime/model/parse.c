@@ -24,6 +24,19 @@ int ash_parse_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int ash_parse_start(struct ash_model_header *hdr, size_t len,
+		    uint64_t file_size, char *err, size_t errlen)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > file_size)
+		return ash_parse_fail(err, errlen,
+			"%zu bytes given of a file of %" PRIu64, len,
+			file_size);
+	return 0;
+}
+
 static int by_offset(const void *a, const void *b)
 {
 	const struct ash_model_tensor_info *x = a, *y = b;

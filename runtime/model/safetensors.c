@@ -479,13 +479,9 @@ int ash_safetensors_parse(const void *buf, size_t len, uint64_t file_size,
 	size_t bad;
 	int ret;
 
-	memset(hdr, 0, sizeof(*hdr));
-	if (err && errlen)
-		err[0] = '\0';
-	if (len > file_size)
-		return ash_parse_fail(err, errlen,
-			"%zu bytes given of a file of %" PRIu64, len,
-			file_size);
+	ret = ash_parse_start(hdr, len, file_size, err, errlen);
+	if (ret)
+		return ret;
 	if (file_size < 8)
 		return ash_parse_fail(err, errlen,
 			"truncated: %" PRIu64 " bytes, shorter than the 8-byte header length",
