@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -30,12 +29,6 @@
 
 int __real_ioctl(int fd, unsigned long request, ...);
 int __wrap_ioctl(int fd, unsigned long request, ...);
-void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd,
-		  off_t off);
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
-		  off_t off);
-int __real_munmap(void *addr, size_t len);
-int __wrap_munmap(void *addr, size_t len);
 
 struct job {
 	uint64_t fence;
@@ -223,17 +216,6 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		return -1;
 	}
 	return 0;
-}
-
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
-		  off_t off)
-{
-	return __real_mmap(addr, len, prot, flags, fd, off);
-}
-
-int __wrap_munmap(void *addr, size_t len)
-{
-	return __real_munmap(addr, len);
 }
 
 static struct ash_ctx *ctx;
