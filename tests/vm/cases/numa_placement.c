@@ -31,28 +31,38 @@
 #define MODEL_BYTES	(24 * MiB)
 #define NODE1		"/sys/devices/system/node/node1"
 
-/* The CPUs of node @node as a set, from sysfs. */
-static void node_cpus(int node, cpu_set_t *set)
+/* A CPU list as the kernel writes it ("0-3,6") into @set. */
+static void parse_cpulist(const char *list, cpu_set_t *set)
 {
-	char path[128], list[256], *p;
-	FILE *f;
+	const char *p = list;
 
 	CPU_ZERO(set);
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist",
-		 node);
-	f = fopen(path, "r");
-	REQUIRE(f && fgets(list, sizeof(list), f), "read %s", path);
-	fclose(f);
-	for (p = list; *p && *p != '\n';) {
+	while (*p) {
 		char *end;
 		long a = strtol(p, &end, 10), b = a;
 
+		if (end == p)
+			break;
 		if (*end == '-')
 			b = strtol(end + 1, &end, 10);
 		for (long c = a; c <= b; c++)
 			CPU_SET((int)c, set);
 		p = *end == ',' ? end + 1 : end;
 	}
+}
+
+/* The CPUs of node @node as a set, from sysfs. */
+static void node_cpus(int node, cpu_set_t *set)
+{
+	char path[128], list[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist",
+		 node);
+	f = fopen(path, "r");
+	REQUIRE(f && fgets(list, sizeof(list), f), "read %s", path);
+	fclose(f);
+	parse_cpulist(list, set);
 	REQUIRE(CPU_COUNT(set) > 0, "node %d has CPUs", node);
 }
 
@@ -197,21 +207,8 @@ static void engine_threads_on_node1(pid_t pid, const cpu_set_t *node1)
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		cpu_set_t allowed, outside;
-		char *p = line;
 
-		CPU_ZERO(&allowed);
-		while (*p) {
-			char *end;
-			long a = strtol(p, &end, 10), b = a;
-
-			if (end == p)
-				break;
-			if (*end == '-')
-				b = strtol(end + 1, &end, 10);
-			for (long c = a; c <= b; c++)
-				CPU_SET((int)c, &allowed);
-			p = *end == ',' ? end + 1 : end;
-		}
+		parse_cpulist(line, &allowed);
 		CPU_AND(&outside, &allowed, node1);
 		CPU_XOR(&outside, &outside, &allowed);
 		EXPECT(CPU_COUNT(&allowed) > 0 && CPU_COUNT(&outside) == 0,
