@@ -175,12 +175,13 @@ int main(int argc, char **argv)
 		/* The choice and the open are part of a load: timed.  As
 		 * the loader: O_DIRECT unless cached, cached data copied by
 		 * several threads. */
-		if (!strcmp(argv[5], "auto") && ash__stream_cached(fd, 0, size))
+		if (!strcmp(argv[5], "auto") && ash__stream_cached(fd, 0, size)) {
 			s.copy_threads = ash__stream_copy_threads(size);
-		else if (strcmp(argv[5], "0"))
+		} else if (strcmp(argv[5], "0")) {
 			s.dfd = open(argv[2], O_RDONLY | O_CLOEXEC | O_DIRECT);
-		if (strcmp(argv[5], "0") && !s.copy_threads && s.dfd < 0)
-			die("O_DIRECT open");
+			if (s.dfd < 0)
+				die("O_DIRECT open");
+		}
 		ret = ash__stream_read(&s, 0, size, dst);
 		t1 = now();
 		if (ret) {

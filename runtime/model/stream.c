@@ -185,7 +185,8 @@ struct stripe {
 	atomic_uint_fast64_t *done;	/* bytes copied by all stripes */
 	atomic_int *err;		/* the first error of any stripe */
 	uint64_t total;
-	bool report;			/* the caller's stripe reports progress */
+	bool by_caller;			/* run by the calling thread, which
+					 * reports progress */
 	pthread_t thread;
 };
 
@@ -212,7 +213,7 @@ static void *copy_stripe(void *arg)
 		}
 		pos += (uint64_t)r;
 		atomic_fetch_add(st->done, (uint64_t)r);
-		if (st->report && st->s->progress)
+		if (st->by_caller && st->s->progress)
 			st->s->progress(st->s->progress_arg,
 					atomic_load(st->done), st->total);
 	}
@@ -247,14 +248,14 @@ static int copy_threaded(struct ash_stream *s, uint64_t off, uint64_t len,
 		st[i].done = &done;
 		st[i].err = &err;
 		st[i].total = len;
-		st[i].report = i == 0;
+		st[i].by_caller = i == 0;
 	}
 	for (i = 1; i < n; i++)
 		if (pthread_create(&st[i].thread, NULL, copy_stripe, &st[i]))
-			st[i].report = true;	/* not started: ours */
+			st[i].by_caller = true;	/* not started */
 	copy_stripe(&st[0]);
 	for (i = 1; i < n; i++) {
-		if (st[i].report)
+		if (st[i].by_caller)
 			copy_stripe(&st[i]);
 		else
 			pthread_join(st[i].thread, NULL);
