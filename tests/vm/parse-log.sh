@@ -25,11 +25,10 @@ results=${2:-}
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
-# Same list as tests/vm/init.
-complaints='BUG:|WARNING:|Oops|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|DEBUG_LOCKS_WARN_ON|suspicious RCU|general protection|Call Trace|kmemleak: .*suspected memory leak|unreferenced object|refcount_t:|list_add corruption|list_del corruption|Kernel panic|hung_task|blocked for more than|soft lockup|hard LOCKUP|stack-protector|Bad page'
-benign='RCU lockdep checking is enabled|lockdep: fixup|Lock dependency validator|LOCKDEP_|lockdep_(print|init)'
+# COMPLAINTS and BENIGN, as the init in the VM uses them.
+. "$(dirname "$0")/kernel-log-patterns"
 
-awk -v C="$complaints" -v B="$benign" -v mode="$mode" -v qrc="$qrc" '
+awk -v C="$COMPLAINTS" -v B="$BENIGN" -v mode="$mode" -v qrc="$qrc" '
 function add(v, n, rest) { res[++nres] = v " " n rest; cnt[v]++ }
 /ASH-VM-BEGIN/ { begun = 1; boot_kcount = kcount; next }
 /ASH-VM-END/ { ended = 1; next }

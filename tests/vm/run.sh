@@ -105,6 +105,7 @@ cp "$module" "$stage/accelshare.ko"
 	{ rm -f "$stage/tests/fault_injection.sites"
 	  echo "run.sh: fault-sites.sh failed: fault_injection will fail" >&2; }
 cp "$here/init" "$stage/init"
+cp "$here/kernel-log-patterns" "$stage/etc/kernel-log-patterns"
 [ -f "$here/demo-init" ] && cp "$here/demo-init" "$stage/demo-init"
 chmod 0755 "$stage/init"
 cat > "$stage/etc/passwd" <<'PW'
