@@ -48,8 +48,12 @@ int ash_map(struct ash_buf *buf, void **addr);
  * Execution.  Work submitted on a context completes in submission order;
  * each submission returns a fence to wait on.  ash_wait returns 0 when the
  * job succeeded, the job's negative errno when it failed (-EIO: the engine
- * died under it), -ETIMEDOUT when timeout_ns passed first (negative waits
- * forever, 0 polls).
+ * died under it; -ETIMEDOUT: the device's watchdog stopped it; -E2BIG: it
+ * cost more than the engine's budget; -EINVAL: the engine's op table
+ * refused a command), or -ETIMEDOUT when timeout_ns passed first (negative
+ * waits forever, 0 polls); any issued fence can be waited on, however
+ * late.  Submissions fail with -ECANCELED once the context is banned (too
+ * many of its jobs timed out or failed; open a new context).
  */
 int ash_copy(struct ash_ctx *ctx, struct ash_buf *dst, uint64_t dst_off,
 	     struct ash_buf *src, uint64_t src_off, uint64_t len,
@@ -106,9 +110,8 @@ int ash_cmdbuf_submit(struct ash_cmdbuf *cb, uint64_t *fence);
 /*
  * Waits for every job submitted through the buffer since the last
  * ash_cmdbuf_wait() that returned 0 or a job's error: 0 when all
- * succeeded, else the first failed job's negative errno (-ESTALE: the
- * kernel no longer remembers a job's status).  -ETIMEDOUT as ash_wait;
- * the jobs are waited for again next time.
+ * succeeded, else the first failed job's negative errno.  -ETIMEDOUT as
+ * ash_wait; the jobs are waited for again next time.
  */
 int ash_cmdbuf_wait(struct ash_cmdbuf *cb, int64_t timeout_ns);
 

@@ -4,6 +4,7 @@
 # SOVERSION, PREFIX and DESTDIR.
 
 RT_SRCS := runtime/context.c runtime/buffer.c runtime/ioctl.c \
+	   runtime/ops/optable.c \
 	   runtime/exec.c runtime/cmdbuf.c \
 	   $(sort $(wildcard runtime/model/*.c))
 # Libraries libaccelshare itself uses: json-c (safetensors headers), liburing

@@ -3,14 +3,16 @@
  * Command buffers: ops recorded as struct ash_command, tiled and cut into
  * jobs of bounded cost, submitted in order.
  *
- * Cost model (also in include/accelshare.h and docs/tenant.md): a command
- * costs one unit per byte it reads or writes plus one per arithmetic
- * operation, estimated per op below (GEMM: 2*m*n*k; element-wise and row
- * ops: a small constant per element).  Each op is tiled so that a command
- * costs at most ASH_JOB_COST_MAX where it can be (a single row of a row op
- * is never cut), and a job is closed when the next command would take it
- * past ASH_JOB_COST_MAX or past ASH_JOB_MAX_COMMANDS commands.  The
- * constant is about 2 ms of the CPU reference engine, the default slice.
+ * Cost comes from the op table (runtime/ops/optable.h), the same code the
+ * engine prices and checks jobs with: every recorded command is checked by
+ * ash_optable_check() and costs what it says.  Each op is tiled with the
+ * table's rules so that a command costs at most ASH_JOB_COST_MAX (an op
+ * whose smallest piece -- a row of a row op, one token of RoPE, one id of an
+ * embedding -- costs more is refused with -E2BIG, as the engine would
+ * refuse its job), and a job is closed when the next command would take it
+ * past ASH_JOB_COST_MAX or past ASH_JOB_MAX_COMMANDS commands.  The engine's
+ * budget is never below ASH_JOB_COST_MAX, so it never refuses a job built
+ * here.
  *
  * Every op checks all its arguments before it records anything, so the only
  * failure after the first command is recorded is -ENOMEM, and that rolls
@@ -22,18 +24,11 @@
 #include <string.h>
 
 #include "exec.h"
+#include "ops/optable.h"
 
-/* Arithmetic per element, in cost units, of the element-wise and row ops. */
-#define COST_ADD	1
-#define COST_MUL	1
-#define COST_SILU	4
-#define COST_GELU	8
-#define COST_RMSNORM	4
-#define COST_SOFTMAX	4
-#define COST_ROPE	6
-
-/* The narrowest block of C's columns a GEMM is cut into before k is cut. */
-#define GEMM_MIN_COLS	64
+/* Submitted jobs whose status a command buffer has not collected yet, at
+ * most: it waits for its oldest beyond this many. */
+#define CMDBUF_FENCES_MAX	512
 
 /**
  * struct ash_cmdbuf - recorded commands and the jobs they form
@@ -111,16 +106,24 @@ static int grow(void **arr, size_t *cap, size_t used, size_t n, size_t size)
 	return 0;
 }
 
-/* Appends @cmd, costing @cost, opening a new job when the last one is full
- * by count or by cost. */
-static int push_cmd(struct ash_cmdbuf *cb, const struct ash_command *cmd,
-		    uint64_t cost)
+/*
+ * Appends @cmd, checked and priced by the op table, opening a new job when
+ * the last one is full by count or by cost.  A command the table refuses
+ * is this file's bug: -EINVAL, so that it never reaches the engine.
+ */
+static int push_cmd(struct ash_cmdbuf *cb, const struct ash_command *cmd)
 {
-	int new_job = !cb->nr_jobs ||
-		      cb->nr_cmds - cb->job_start[cb->nr_jobs - 1] >=
-		      ASH_JOB_MAX_COMMANDS ||
-		      cost > ASH_JOB_COST_MAX - cb->job_cost ||
-		      cb->job_cost > ASH_JOB_COST_MAX;
+	struct ash_op_args args;
+	uint64_t cost;
+	int new_job;
+
+	if (ash_optable_check(cmd, &args) || args.cost > ASH_JOB_COST_MAX)
+		return -EINVAL;
+	cost = args.cost;
+	new_job = !cb->nr_jobs ||
+		  cb->nr_cmds - cb->job_start[cb->nr_jobs - 1] >=
+		  ASH_JOB_MAX_COMMANDS ||
+		  cost > ASH_JOB_COST_MAX - cb->job_cost;
 
 	if (grow((void **)&cb->cmds, &cb->cap_cmds, cb->nr_cmds, 1,
 		 sizeof(*cb->cmds)))
@@ -133,8 +136,7 @@ static int push_cmd(struct ash_cmdbuf *cb, const struct ash_command *cmd,
 		cb->job_cost = 0;
 	}
 	cb->cmds[cb->nr_cmds++] = *cmd;
-	cb->job_cost = cost > UINT64_MAX - cb->job_cost ?
-		       UINT64_MAX : cb->job_cost + cost;
+	cb->job_cost += cost;
 	return 0;
 }
 
@@ -262,26 +264,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* Elements (or rows) per tile when each costs @per and a tile has a fixed
- * cost @fixed as well: at least 1. */
+/* Items per tile when each costs @per and a tile also @fixed: 0 if not
+ * even one fits a job. */
 static uint64_t per_tile(uint64_t per, uint64_t fixed)
 {
-	if (!per || fixed >= ASH_JOB_COST_MAX ||
-	    per > ASH_JOB_COST_MAX - fixed)
-		return 1;
-	return (ASH_JOB_COST_MAX - fixed) / per;
-}
-
-static uint64_t sat_mul(uint64_t a, uint64_t b)
-{
-	uint64_t r;
-
-	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+	return ash_per_tile(per, fixed, ASH_JOB_COST_MAX);
 }
 
 int ash_cmdbuf_create(struct ash_ctx *ctx, struct ash_cmdbuf **cbp)
@@ -418,9 +405,9 @@ int ash_cmdbuf_submit(struct ash_cmdbuf *cb, uint64_t *fence)
 		cb->fences[cb->nr_fences++] = f;
 		last = f;
 		j++;
-		/* The kernel keeps the last ASH_FENCE_HISTORY statuses:
-		 * collect ours before they are forgotten. */
-		if (cb->nr_fences - cb->fence_head >= ASH_FENCE_HISTORY / 2) {
+		/* The kernel answers any wait exactly, however late; collect
+		 * now and then all the same, so that our list stays short. */
+		if (cb->nr_fences - cb->fence_head >= CMDBUF_FENCES_MAX) {
 			ret = collect_oldest(cb);
 			if (ret)
 				break;
@@ -500,6 +487,7 @@ static int record_copy(struct ash_cmdbuf *cb, struct ash_buf *dst,
 	struct mark m = mark_of(cb);
 	struct ash_command cmd;
 	uint64_t done, n;
+	int ret;
 
 	if (!range_ok(cb->ctx, dst, dst_off, len) ||
 	    !range_ok(cb->ctx, src, src_off, len) ||
@@ -510,9 +498,10 @@ static int record_copy(struct ash_cmdbuf *cb, struct ash_buf *dst,
 		cmd_init(&cmd, ASH_OP_COPY, NULL, 0);
 		cmd_operand(&cmd, dst, ASH_OPERAND_WRITE, dst_off + done, n);
 		cmd_operand(&cmd, src, ASH_OPERAND_READ, src_off + done, n);
-		if (push_cmd(cb, &cmd, 2 * n)) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;
@@ -539,6 +528,7 @@ static int record_fill(struct ash_cmdbuf *cb, struct ash_buf *dst,
 	struct mark m = mark_of(cb);
 	struct ash_command cmd;
 	uint64_t done, n;
+	int ret;
 
 	if (!range_ok(cb->ctx, dst, off, len) || off % 4 || len % 4)
 		return -EINVAL;
@@ -546,9 +536,10 @@ static int record_fill(struct ash_cmdbuf *cb, struct ash_buf *dst,
 		n = min_u64(chunk, len - done);
 		cmd_init(&cmd, ASH_OP_FILL, &p, sizeof(p));
 		cmd_operand(&cmd, dst, ASH_OPERAND_WRITE, off + done, n);
-		if (push_cmd(cb, &cmd, n)) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;
@@ -568,57 +559,6 @@ int ash_op_fill(struct ash_cmdbuf *cb, struct ash_buf *dst, uint64_t off,
 }
 
 /* GEMM */
-
-/* Cost of a tile of C of @mt x @nt over @kt of k: arithmetic, A's and B's
- * tiles read, C read and written. */
-static unsigned __int128 gemm_cost(uint64_t mt, uint64_t nt, uint64_t kt,
-				   uint32_t es)
-{
-	unsigned __int128 m = mt, n = nt, k = kt;
-
-	return 2 * m * n * k + es * (m * k + k * n) + 8 * m * n;
-}
-
-/* Most rows of C a tile of @nt columns over @kt may have; 0 if not one. */
-static uint64_t gemm_rows(uint64_t nt, uint64_t kt, uint32_t es)
-{
-	unsigned __int128 fixed = (unsigned __int128)es * kt * nt;
-	unsigned __int128 row = gemm_cost(1, nt, kt, es) - fixed;
-
-	if (fixed + row > ASH_JOB_COST_MAX)
-		return 0;
-	return (uint64_t)((ASH_JOB_COST_MAX - fixed) / row);
-}
-
-/* Tile sizes for C m x n over k: whole rows of C if a row fits the budget,
- * else blocks of columns, else blocks of columns and of k. */
-static void gemm_tiles(uint32_t m, uint32_t n, uint32_t k, uint32_t es,
-		       uint64_t *mt, uint64_t *nt, uint64_t *kt)
-{
-	uint64_t rows;
-
-	*nt = n;
-	*kt = k;
-	rows = gemm_rows(n, k, es);
-	if (!rows) {
-		/* cost(1, nt, k) = nt * (2k + es*k + 8) + es*k */
-		unsigned __int128 per_col = (unsigned __int128)k * (2 + es) + 8;
-		uint64_t fixed = (uint64_t)es * k;
-		uint64_t cols = fixed < ASH_JOB_COST_MAX ?
-			(uint64_t)((ASH_JOB_COST_MAX - fixed) / per_col) : 0;
-
-		if (cols >= min_u64(n, GEMM_MIN_COLS)) {
-			*nt = cols;
-		} else {
-			/* cost(1, nt, kt) = kt * (2nt + es + es*nt) + 8nt */
-			*nt = min_u64(n, GEMM_MIN_COLS);
-			*kt = (ASH_JOB_COST_MAX - 8 * *nt) /
-			      (2 * *nt + es + es * *nt);
-		}
-		rows = gemm_rows(*nt, *kt, es);
-	}
-	*mt = min_u64(rows ? rows : 1, m);
-}
 
 /* op(X)[r0 .. r0+nr) x [c0 .. c0+nc) of a matrix stored transposed or not:
  * offset and length of its span. */
@@ -645,6 +585,7 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	struct ash_command cmd;
 	struct tref c, a, b;
 	uint32_t M, N, K;
+	int ret;
 
 	if (flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B) ||
 	    ref_check(cb, cr, DT(ASH_DTYPE_F32), &c) ||
@@ -662,7 +603,7 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	    c.ld > INT32_MAX || a.ld > INT32_MAX || b.ld > INT32_MAX)
 		return -EINVAL;
 
-	gemm_tiles(M, N, K, a.es, &mt, &nt, &kt);
+	ash_gemm_tiles(M, N, K, a.es, ASH_JOB_COST_MAX, &mt, &nt, &kt);
 	for (i0 = 0; i0 < M; i0 += mt) {
 		uint64_t rm = min_u64(mt, M - i0);
 
@@ -697,11 +638,10 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 				sub_span(&b, tb, p0, rk, j0, rn, &off, &len);
 				cmd_operand(&cmd, b.buf, ASH_OPERAND_READ,
 					    off, len);
-				if (push_cmd(cb, &cmd,
-					     (uint64_t)gemm_cost(rm, rn, rk,
-								 a.es))) {
+				ret = push_cmd(cb, &cmd);
+				if (ret) {
 					rollback(cb, &m);
-					return -ENOMEM;
+					return ret;
 				}
 			}
 		}
@@ -735,6 +675,7 @@ static int record_eltwise(struct ash_cmdbuf *cb, uint32_t opcode,
 	struct mark m = mark_of(cb);
 	struct ash_command cmd;
 	struct tref out, a, b;
+	int ret;
 
 	if (ref_check_f32(cb, outr, &out) || ref_check_f32(cb, ar, &a) ||
 	    (br && ref_check_f32(cb, br, &b)))
@@ -755,9 +696,10 @@ static int record_eltwise(struct ash_cmdbuf *cb, uint32_t opcode,
 		if (br)
 			cmd_operand(&cmd, b.buf, ASH_OPERAND_READ,
 				    b.off + done * 4, n * 4);
-		if (push_cmd(cb, &cmd, n * per)) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;
@@ -781,25 +723,25 @@ static int eltwise(struct ash_cmdbuf *cb, uint32_t opcode, uint64_t flops,
 int ash_op_add(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 	       const struct ash_tensor_ref *a, const struct ash_tensor_ref *b)
 {
-	return b ? eltwise(cb, ASH_OP_ADD, COST_ADD, out, a, b) : -EINVAL;
+	return b ? eltwise(cb, ASH_OP_ADD, ASH_COST_ADD, out, a, b) : -EINVAL;
 }
 
 int ash_op_mul(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 	       const struct ash_tensor_ref *a, const struct ash_tensor_ref *b)
 {
-	return b ? eltwise(cb, ASH_OP_MUL, COST_MUL, out, a, b) : -EINVAL;
+	return b ? eltwise(cb, ASH_OP_MUL, ASH_COST_MUL, out, a, b) : -EINVAL;
 }
 
 int ash_op_silu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		const struct ash_tensor_ref *in)
 {
-	return eltwise(cb, ASH_OP_SILU, COST_SILU, out, in, NULL);
+	return eltwise(cb, ASH_OP_SILU, ASH_COST_SILU, out, in, NULL);
 }
 
 int ash_op_gelu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		const struct ash_tensor_ref *in)
 {
-	return eltwise(cb, ASH_OP_GELU, COST_GELU, out, in, NULL);
+	return eltwise(cb, ASH_OP_GELU, ASH_COST_GELU, out, in, NULL);
 }
 
 /* Row ops: blocks of whole rows. */
@@ -814,6 +756,7 @@ static int record_rows(struct ash_cmdbuf *cb, uint32_t opcode,
 	struct ash_command cmd;
 	struct tref out, in, w;
 	uint64_t row_cost, fixed, rows, r0, nr, row_bytes;
+	int ret;
 
 	if (ref_check_f32(cb, outr, &out) || ref_check_f32(cb, inr, &in) ||
 	    (wr && ref_check_f32(cb, wr, &w)))
@@ -824,9 +767,11 @@ static int record_rows(struct ash_cmdbuf *cb, uint32_t opcode,
 	    !(eps >= 0.0f) || isinf(eps))
 		return -EINVAL;
 	row_bytes = (uint64_t)in.cols * 4;
-	row_cost = sat_mul(in.cols, 8 + flops);
+	row_cost = ash_cost_mul(in.cols, 8 + flops);
 	fixed = wr ? row_bytes : 0;
 	rows = per_tile(row_cost, fixed);
+	if (!rows)		/* a row is never cut */
+		return -E2BIG;
 	for (r0 = 0; r0 < in.rows; r0 += nr) {
 		nr = min_u64(rows, in.rows - r0);
 		memset(&p, 0, sizeof(p));
@@ -841,9 +786,10 @@ static int record_rows(struct ash_cmdbuf *cb, uint32_t opcode,
 		if (wr)
 			cmd_operand(&cmd, w.buf, ASH_OPERAND_READ, w.off,
 				    w.len);
-		if (push_cmd(cb, &cmd, sat_add(sat_mul(nr, row_cost), fixed))) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;
@@ -858,7 +804,7 @@ int ash_op_rmsnorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 
 	if (!cb || !weight)
 		return -EINVAL;
-	ret = record_rows(cb, ASH_OP_RMSNORM, COST_RMSNORM, out, in, weight,
+	ret = record_rows(cb, ASH_OP_RMSNORM, ASH_COST_RMSNORM, out, in, weight,
 			  eps);
 	errno = saved_errno;
 	return ret;
@@ -872,7 +818,7 @@ int ash_op_softmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 
 	if (!cb)
 		return -EINVAL;
-	ret = record_rows(cb, ASH_OP_SOFTMAX, COST_SOFTMAX, out, in, NULL,
+	ret = record_rows(cb, ASH_OP_SOFTMAX, ASH_COST_SOFTMAX, out, in, NULL,
 			  0.0f);
 	errno = saved_errno;
 	return ret;
@@ -888,6 +834,7 @@ static int record_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *outr,
 	struct ash_command cmd;
 	struct tref out, in;
 	uint64_t tok_bytes, tok_cost, per, t0, nt;
+	int ret;
 
 	if (ref_check_f32(cb, outr, &out) || ref_check_f32(cb, inr, &in) ||
 	    !tokens || !heads || !head_dim || head_dim % 2 ||
@@ -899,9 +846,11 @@ static int record_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *outr,
 	    in.count % tok_bytes || in.count / tok_bytes != tokens ||
 	    out.count != in.count || !inplace_or_apart(&out, &in))
 		return -EINVAL;
-	tok_cost = tok_bytes * (8 + COST_ROPE);
+	tok_cost = tok_bytes * (8 + ASH_COST_ROPE);
 	tok_bytes *= 4;
 	per = per_tile(tok_cost, 0);
+	if (!per)		/* nor is a token */
+		return -E2BIG;
 	for (t0 = 0; t0 < tokens; t0 += nt) {
 		nt = min_u64(per, tokens - t0);
 		memset(&p, 0, sizeof(p));
@@ -915,9 +864,10 @@ static int record_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *outr,
 			    out.off + t0 * tok_bytes, nt * tok_bytes);
 		cmd_operand(&cmd, in.buf, ASH_OPERAND_READ,
 			    in.off + t0 * tok_bytes, nt * tok_bytes);
-		if (push_cmd(cb, &cmd, nt * tok_cost)) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;
@@ -947,6 +897,7 @@ static int record_embedding(struct ash_cmdbuf *cb,
 	struct ash_command cmd;
 	struct tref out, table, ids;
 	uint64_t row_bytes, per, i0, n;
+	int ret;
 
 	if (ref_check_f32(cb, outr, &out) ||
 	    ref_check_f32(cb, tabler, &table) ||
@@ -960,6 +911,8 @@ static int record_embedding(struct ash_cmdbuf *cb,
 	row_bytes = (uint64_t)table.cols * 4;
 	/* An id read, a row read and written. */
 	per = per_tile(4 + 2 * row_bytes, 0);
+	if (!per)		/* nor one id's row */
+		return -E2BIG;
 	for (i0 = 0; i0 < ids.count; i0 += n) {
 		n = min_u64(per, ids.count - i0);
 		memset(&p, 0, sizeof(p));
@@ -973,9 +926,10 @@ static int record_embedding(struct ash_cmdbuf *cb,
 			    table.len);
 		cmd_operand(&cmd, ids.buf, ASH_OPERAND_READ, ids.off + i0 * 4,
 			    n * 4);
-		if (push_cmd(cb, &cmd, n * (4 + 2 * row_bytes))) {
+		ret = push_cmd(cb, &cmd);
+		if (ret) {
 			rollback(cb, &m);
-			return -ENOMEM;
+			return ret;
 		}
 	}
 	return 0;

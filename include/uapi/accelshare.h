@@ -162,6 +162,8 @@ struct ash_buf_info {
  * @jobs_completed: out, jobs that ran to completion (including failed ones).
  * @jobs_failed: out, jobs that completed with an error or were cancelled.
  * @wait_ns: out, time jobs spent queued before the engine took them.
+ * @jobs_timed_out: out, jobs the watchdog failed (counted in @jobs_failed
+ *	too).
  * @reserved: must be 0.
  *
  * On the tenant node (ASH_IOC_PARTITION_INFO) it describes the partition the
@@ -188,8 +190,14 @@ struct ash_partition_info {
 	__u64 jobs_completed;
 	__u64 jobs_failed;
 	__u64 wait_ns;
-	__u64 reserved[5];
+	__u64 jobs_timed_out;
+	__u64 reserved[4];
 };
+
+/* Default and bounds of a device's job watchdog (job_timeout_ms). */
+#define ASH_JOB_TIMEOUT_MS_DEFAULT	10000
+#define ASH_JOB_TIMEOUT_MS_MIN		10
+#define ASH_JOB_TIMEOUT_MS_MAX		3600000
 
 /**
  * struct ash_device_info - one device (ASH_CTL_DEVICE_INFO)
@@ -203,11 +211,16 @@ struct ash_partition_info {
  * @nr_partitions: out.
  * @nr_contexts: out, contexts bound to its partitions.
  * @slice_us: out, scheduler time slice.
- * @pad: must be 0.
+ * @job_timeout_ms: out, the watchdog: a job running longer fails with
+ *	-ETIMEDOUT.
  * @has_engine: out, 1 if an engine is attached.
  * @engine_pid: out, the engine's pid in the caller's namespace, or 0.
  * @busy_ns: out, engine time used by all partitions.
  * @jobs_queued: out, jobs waiting for the engine now.
+ * @job_budget: out, the cost in op-set units above which the attached
+ *	engine refuses a job (-E2BIG), as the engine calibrated it at attach;
+ *	0 with no engine, or an engine that set none.
+ * @jobs_timed_out: out, jobs the watchdog failed, on all partitions.
  * @reserved: must be 0.
  */
 struct ash_device_info {
@@ -221,12 +234,14 @@ struct ash_device_info {
 	__u32 nr_partitions;
 	__u32 nr_contexts;
 	__u32 slice_us;
-	__u32 pad;
+	__u32 job_timeout_ms;
 	__u32 has_engine;
 	__s32 engine_pid;
 	__u64 busy_ns;
 	__u64 jobs_queued;
-	__u64 reserved[3];
+	__u64 job_budget;
+	__u64 jobs_timed_out;
+	__u64 reserved[1];
 };
 
 /* struct ash_partition_params.flags for ASH_CTL_PART_SET: what to change */
@@ -325,6 +340,9 @@ struct ash_partition_delete {
  * @jobs_completed: out.
  * @jobs_failed: out.
  * @wait_ns: out, time its jobs spent queued.
+ * @jobs_timed_out: out, jobs the watchdog failed.
+ * @banned: out, 1 once the context is banned (see ASH_IOC_SUBMIT).
+ * @pad2: 0.
  * @reserved: must be 0.
  */
 struct ash_context_info {
@@ -342,18 +360,27 @@ struct ash_context_info {
 	__u64 jobs_completed;
 	__u64 jobs_failed;
 	__u64 wait_ns;
-	__u64 reserved[3];
+	__u64 jobs_timed_out;
+	__u32 banned;
+	__u32 pad2;
+	__u64 reserved[1];
 };
 
 /*
  * Jobs.  A job is a command buffer: 1..ASH_JOB_MAX_COMMANDS commands, each
  * an opcode, up to ASH_CMD_MAX_OPERANDS operands and a parameter blob.  The
- * driver checks every operand against the submitting context's handles
- * (the handle exists, the range is inside the buffer without overflow,
- * ASH_OPERAND_* within what the command may do) and hands the engine the
- * same commands with each operand's handle replaced by 0 and its offset by
- * a device address (see ASH_CTL_ENGINE_FETCH).  The parameter blob is the
- * engine's to validate against the operand lengths.
+ * driver checks each command's envelope, knowing nothing of the op: command
+ * flags zero, at most ASH_CMD_MAX_OPERANDS operands and unused ones zero,
+ * params_size within ASH_CMD_PARAMS_MAX with a zero tail, and for every
+ * operand: flags READ and/or WRITE and nothing else, length > 0, the handle
+ * the submitting context's, the range inside the buffer without overflow,
+ * and no declared WRITE on an ASH_BUF_READONLY buffer.  It hands the engine
+ * the same commands with each operand's handle replaced by 0 and its offset
+ * by a device address (see ASH_CTL_ENGINE_FETCH).  What the opcode means --
+ * which operands it must be able to write, its parameters, its cost -- is
+ * the engine's to enforce (<linux/accelshare_ops.h>, docs/engine.md): a
+ * command the op set refuses fails its job with that status, without
+ * anything of the job running.
  */
 #define ASH_JOB_MAX_COMMANDS	256
 #define ASH_CMD_MAX_OPERANDS	4
@@ -377,68 +404,6 @@ struct ash_operand {
 	__u32 flags;
 	__u64 offset;
 	__u64 length;
-};
-
-/* Opcodes.  Tensors are dense, row-major, of the command's dtype. */
-enum ash_opcode {
-	ASH_OP_NOP = 0,		/* no operands: a scheduling round trip */
-	ASH_OP_COPY,		/* [dst W, src R], equal lengths */
-	ASH_OP_FILL,		/* [dst W], struct ash_fill_params */
-	ASH_OP_GEMM,		/* [C W, A R, B R], struct ash_gemm_params */
-	ASH_OP_ADD,		/* [out W, a R, b R], struct ash_eltwise_params */
-	ASH_OP_MUL,		/* [out W, a R, b R], struct ash_eltwise_params */
-	ASH_OP_SILU,		/* [out W, in R], struct ash_eltwise_params */
-	ASH_OP_GELU,		/* [out W, in R], struct ash_eltwise_params */
-	ASH_OP_RMSNORM,		/* [out W, in R, weight R], struct ash_rows_params */
-	ASH_OP_SOFTMAX,		/* [out W, in R], struct ash_rows_params */
-	ASH_OP_ROPE,		/* [out W, in R], struct ash_rope_params */
-	ASH_OP_EMBEDDING,	/* [out W, table R, ids R], struct ash_embedding_params */
-	ASH_OP_COUNT,
-};
-
-/* Element types of op parameters */
-#define ASH_OP_F32		0
-#define ASH_OP_F16		1
-#define ASH_OP_BF16		2
-
-struct ash_fill_params {
-	__u32 pattern;		/* repeated in host byte order; lengths % 4 == 0 */
-	__u32 pad;
-};
-
-/* C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C */
-#define ASH_GEMM_TRANS_A	(1U << 0)
-#define ASH_GEMM_TRANS_B	(1U << 1)
-struct ash_gemm_params {
-	__u32 m, n, k;
-	__u32 dtype;		/* of A and B: ASH_OP_F32, _F16 or _BF16 */
-	__u32 lda, ldb, ldc;	/* leading dimensions, elements; 0: dense */
-	__u32 flags;		/* ASH_GEMM_* */
-	float alpha, beta;
-};
-
-struct ash_eltwise_params {
-	__u64 count;		/* f32 elements */
-};
-
-struct ash_rows_params {
-	__u32 rows, cols;	/* f32 */
-	float eps;		/* RMSNORM */
-	__u32 pad;
-};
-
-struct ash_rope_params {
-	__u32 tokens, heads, head_dim;	/* f32 [tokens][heads][head_dim] */
-	__u32 pos0;			/* position of the first token */
-	float theta;			/* base, e.g. 10000 */
-	__u32 pad;
-};
-
-struct ash_embedding_params {
-	__u32 nr_ids;		/* ids: u32[nr_ids] */
-	__u32 dim;		/* table: f32[vocab][dim], out: f32[nr_ids][dim] */
-	__u32 vocab;
-	__u32 pad;
 };
 
 /**
@@ -479,10 +444,22 @@ struct ash_command {
  *	by one per job; jobs of a context complete in submission order.
  * @reserved: must be 0.
  *
- * Errors: -EBADFD not bound, -EINVAL a malformed command, -ENOENT a handle
- * that is not the context's, -ERANGE an operand outside its buffer,
- * -EAGAIN the context or its partition has as many jobs queued as allowed.
+ * Errors: -EBADFD not bound, -EINVAL a malformed envelope, -ENOENT a
+ * handle that is not the context's, -ERANGE an operand outside its buffer,
+ * -EACCES a declared WRITE on an ASH_BUF_READONLY buffer, -EAGAIN the
+ * context (ASH_CTX_MAX_JOBS jobs) or its partition (ASH_PART_MAX_JOBS jobs,
+ * or ASH_PART_MAX_JOB_BYTES bytes of kernel memory for them) has as much
+ * queued as allowed, -ECANCELED the context is banned: ASH_CTX_MAX_TIMEOUTS
+ * of its jobs timed out, or ASH_CTX_MAX_FAILURES of them failed; it stays
+ * banned until it is closed (a new open is a new context).  Kernel memory
+ * for jobs is charged to the submitter's memory cgroup.
  */
+#define ASH_CTX_MAX_JOBS	256
+#define ASH_PART_MAX_JOBS	4096
+#define ASH_PART_MAX_JOB_BYTES	(32U << 20)
+#define ASH_CTX_MAX_TIMEOUTS	3
+#define ASH_CTX_MAX_FAILURES	65536
+
 struct ash_submit {
 	__u32 flags;
 	__u32 nr_commands;
@@ -503,9 +480,12 @@ struct ash_submit {
  * @reserved: must be 0.
  *
  * Return: 0 when the job completed (see @status), -ETIMEDOUT, -EINTR,
- * -EINVAL for a fence not yet issued.  A context remembers the status of
- * its last ASH_FENCE_HISTORY completed jobs; waiting on an older fence
- * succeeds with @status -ESTALE.
+ * -EINVAL for a fence not yet issued.  Fences are a timeline: a context
+ * keeps the fence of its last completed job and a record of every job that
+ * failed, so a wait on any issued fence answers exactly, however late.
+ * (-ESTALE is no longer returned: ASH_FENCE_HISTORY stays defined for
+ * programs that named it, and no longer limits anything.)  A job the
+ * watchdog failed reports -ETIMEDOUT in @status.
  */
 #define ASH_FENCE_HISTORY	1024
 
@@ -524,6 +504,8 @@ struct ash_wait {
  * @space_size: out, bytes of the device address space: mmap this control
  *	fd at offset 0 with this length (MAP_SHARED) to reach every buffer at
  *	its device address.
+ * @job_budget: in, the cost in op-set units above which this engine
+ *	refuses a job (-E2BIG), for ASH_CTL_DEVICE_INFO to show; 0: none.
  * @reserved: must be 0.
  *
  * One engine per device; the file that attached is the engine until it is
@@ -536,7 +518,8 @@ struct ash_engine_attach {
 	__u32 device;
 	__u32 flags;
 	__u64 space_size;
-	__u64 reserved[2];
+	__u64 job_budget;
+	__u64 reserved[1];
 };
 
 /* struct ash_engine_fetch.flags */
@@ -553,11 +536,17 @@ struct ash_engine_attach {
  * @job: out, the job's id, for ASH_CTL_ENGINE_COMPLETE.
  * @slice_ns: out, the time slice the job runs in: an engine splits work
  *	so that no job runs much longer.
+ * @timeout_ns: out, the watchdog's limit for this job, from the fetch: the
+ *	engine should abandon the job by then (complete it with -ETIMEDOUT).
+ *	When the limit passes the driver fails the job (-ETIMEDOUT) for the
+ *	tenant; an engine that has not completed it within another
+ *	@timeout_ns is detached as if it had died and killed.
  * @reserved: must be 0.
  *
  * Sleeps until the scheduler dispatches a job (the control fd polls
  * readable when one is ready), interruptibly.  One job is in flight per
- * engine: a fetch while one is running is -EBUSY.
+ * engine: a fetch while one is running is -EBUSY.  -ENODEV: the engine was
+ * detached by the watchdog.
  */
 struct ash_engine_fetch {
 	__u32 flags;
@@ -567,7 +556,8 @@ struct ash_engine_fetch {
 	__u32 nr_commands;
 	__u64 job;
 	__u64 slice_ns;
-	__u64 reserved[2];
+	__u64 timeout_ns;
+	__u64 reserved[1];
 };
 
 /**
@@ -578,6 +568,10 @@ struct ash_engine_fetch {
  * @busy_ns: in, engine time the job used; charged to the context and its
  *	partition, and what the scheduler shares out by weight.
  * @reserved: must be 0.
+ *
+ * A job the watchdog already failed is accepted too: its @status is not
+ * reported any more (the tenant saw -ETIMEDOUT), and busy time beyond what
+ * was charged at the timeout is charged now.
  */
 struct ash_engine_complete {
 	__u64 job;
@@ -590,17 +584,20 @@ struct ash_engine_complete {
 /**
  * struct ash_device_set - tune a device (ASH_CTL_DEVICE_SET)
  * @device: in.
- * @flags: in, ASH_DEVICE_SET_* naming what changes.
- * @slice_us: in, 100..1000000.
- * @pad: must be 0.
+ * @flags: in, ASH_DEVICE_SET_* naming what changes (at least one).
+ * @slice_us: in, with ASH_DEVICE_SET_SLICE: 100..1000000.
+ * @job_timeout_ms: in, with ASH_DEVICE_SET_JOB_TIMEOUT:
+ *	ASH_JOB_TIMEOUT_MS_MIN..ASH_JOB_TIMEOUT_MS_MAX; applies to jobs fetched
+ *	from then on.  Must be 0 without the flag.
  * @reserved: must be 0.
  */
-#define ASH_DEVICE_SET_SLICE	(1U << 0)
+#define ASH_DEVICE_SET_SLICE		(1U << 0)
+#define ASH_DEVICE_SET_JOB_TIMEOUT	(1U << 1)
 struct ash_device_set {
 	__u32 device;
 	__u32 flags;
 	__u32 slice_us;
-	__u32 pad;
+	__u32 job_timeout_ms;
 	__u64 reserved[2];
 };
 
@@ -624,5 +621,13 @@ struct ash_device_set {
 #define ASH_CTL_ENGINE_FETCH	_IOWR(ASH_IOC_MAGIC, 0x47, struct ash_engine_fetch)
 #define ASH_CTL_ENGINE_COMPLETE	_IOW(ASH_IOC_MAGIC, 0x48, struct ash_engine_complete)
 #define ASH_CTL_DEVICE_SET	_IOW(ASH_IOC_MAGIC, 0x49, struct ash_device_set)
+
+/*
+ * The op set, for userspace: the driver never interprets it (and does not
+ * see this include), so an op can be added without a kernel change.
+ */
+#ifndef __KERNEL__
+#include "accelshare_ops.h"
+#endif
 
 #endif /* _UAPI_LINUX_ACCELSHARE_H */

@@ -3,8 +3,11 @@
 # the top-level Makefile; uses its BUILD, ASH_CFLAGS, PREFIX and DESTDIR.
 
 ENGINE := $(BUILD)/bin/accelshare-engine
-ENGINE_SRCS := $(sort $(wildcard runtime/engine/*.c))
-ENGINE_OBJS := $(ENGINE_SRCS:runtime/engine/%.c=$(BUILD)/obj/engine/%.o)
+# The protocol loop and job runner, each backend's ops (runtime/engine/cpu/),
+# and the op table the library shares (runtime/ops/).
+ENGINE_SRCS := $(sort $(wildcard runtime/engine/*.c runtime/engine/*/*.c)) \
+	       runtime/ops/optable.c
+ENGINE_OBJS := $(ENGINE_SRCS:runtime/%.c=$(BUILD)/obj/engine/%.o)
 # OpenBLAS (cblas.h, the pthread build Debian selects through
 # alternatives), libnuma for NUMA placement, libm for the activations.
 ENGINE_LIBS := -lopenblas -lnuma -lm
@@ -15,7 +18,7 @@ ENGINE_CFLAGS := $(ASH_CFLAGS) -pthread -MMD -MP
 userspace: $(ENGINE)
 install: install-engine
 
-$(BUILD)/obj/engine/%.o: runtime/engine/%.c runtime/engine/engine.mk
+$(BUILD)/obj/engine/%.o: runtime/%.c runtime/engine/engine.mk
 	@mkdir -p $(@D)
 	$(CC) $(ENGINE_CFLAGS) -c -o $@ $<
 

@@ -20,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <accelshare.h>		/* ASH_JOB_COST_MAX */
 #include <cblas.h>
 #include <numa.h>
 
-#include "ops.h"
+#include "backend.h"
 
 #define PROG "accelshare-engine"
 #define CTL_DEFAULT_PATH "/dev/accelshare-ctl"
@@ -48,16 +49,31 @@ static const char usage_text[] =
 "    device memory is kept.\n\n"
 "    When the device's memory is on a NUMA node, the engine and its threads\n"
 "    run on that node's CPUs.\n\n"
+"    Every command is checked against the op table before anything of its\n"
+"    job runs; a job with a command the table refuses fails with -EINVAL,\n"
+"    and a job that costs more than the engine's budget fails with -E2BIG,\n"
+"    nothing of it written.  The budget is the cost the engine runs in one\n"
+"    scheduler slice, measured when it starts (never below the library's\n"
+"    ASH_JOB_COST_MAX, so jobs the library builds always pass); it is\n"
+"    reported to the driver and shown by `ashctl device list`.  A job still\n"
+"    running when the driver's watchdog limit passes is abandoned between\n"
+"    commands and completed with -ETIMEDOUT.\n\n"
 "OPTIONS\n"
 "    --device N   the device to serve (default 0).\n"
 "    --threads N  BLAS threads for matrix products, 1..1024 (default: the\n"
 "                 CPUs the engine may run on, after NUMA placement).\n"
 "    --verbose    log every job: id, commands, time used, status.\n"
 "    --help       print this page.\n\n"
+"TEST OPTIONS\n"
+"    For the test suite, which needs an engine that misbehaves on purpose:\n"
+"    --test-stall-ms MS     sleep MS ms before every command.\n"
+"    --test-ignore-timeout  run on past the watchdog's limit, as a hung\n"
+"                           engine would.\n\n"
 "EXIT STATUS\n"
 "    0  stopped by SIGTERM or SIGINT.\n"
 "    1  could not attach (no module loaded, no such device, the device\n"
-"       already has an engine, not root) or the driver failed a request.\n"
+"       already has an engine, not root), the driver failed a request, or\n"
+"       the driver's watchdog detached the engine.\n"
 "    2  the command line is wrong; nothing was done.\n\n"
 "ENVIRONMENT\n"
 "    ACCELSHARE_CTL_DEVICE  the control node to use instead of\n"
@@ -125,14 +141,6 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 static double ms(uint64_t ns)
 {
 	return (double)ns / 1e6;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -235,13 +243,14 @@ static int open_ctl(const char *path)
 }
 
 static int attach(int fd, unsigned int device, const struct ash_device_info *info,
-		  uint64_t *space_size)
+		  uint64_t budget, uint64_t *space_size)
 {
 	struct ash_engine_attach at;
 	int ret;
 
 	memset(&at, 0, sizeof(at));
 	at.device = device;
+	at.job_budget = budget;
 	ret = xioctl(fd, ASH_CTL_ENGINE_ATTACH, &at);
 	switch (ret) {
 	case 0:
@@ -278,30 +287,13 @@ static int attach(int fd, unsigned int device, const struct ash_device_info *inf
 	return -1;
 }
 
-/* Runs a job's commands in order; the first failure is the job's status. */
-static int run_job(const struct ash_command *cmds, uint32_t n, uint8_t *space,
-		   uint64_t space_size, uint32_t *failed)
-{
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		ret = ash_engine_exec(&cmds[i], space, space_size);
-		if (ret) {
-			*failed = i;
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static int serve(int fd, unsigned int device, uint8_t *space,
-		 uint64_t space_size, bool verbose)
+static int serve(int fd, unsigned int device, struct ash_job_run *run,
+		 bool verbose)
 {
 	static struct ash_command cmds[ASH_JOB_MAX_COMMANDS];
 	struct ash_engine_fetch f;
 	struct ash_engine_complete c;
-	uint64_t t0, busy;
+	uint64_t t0, busy, cost = 0;
 	uint32_t failed = 0;
 	int ret, status;
 
@@ -313,21 +305,24 @@ static int serve(int fd, unsigned int device, uint8_t *space,
 		if (ioctl(fd, ASH_CTL_ENGINE_FETCH, &f) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			if (errno == ENODEV) {
+				fprintf(stderr,
+					PROG ": device %u: the driver's watchdog detached this engine.\n",
+					device);
+				return -1;
+			}
 			fprintf(stderr,
 				PROG ": device %u: fetching a job failed: %s.\n",
 				device, strerror(errno));
 			return -1;
 		}
 
-		t0 = now_ns();
-		if (f.nr_commands < 1 || f.nr_commands > ASH_JOB_MAX_COMMANDS) {
-			status = -EINVAL;	/* the driver's bug; fail the job */
-			failed = 0;
-		} else {
-			status = run_job(cmds, f.nr_commands, space, space_size,
-					 &failed);
-		}
-		busy = now_ns() - t0;
+		t0 = ash_engine_now_ns();
+		run->deadline_ns = f.timeout_ns ? t0 + f.timeout_ns : 0;
+		cost = 0;
+		status = ash_engine_run_job(run, cmds, f.nr_commands, &failed,
+					    &cost);
+		busy = ash_engine_now_ns() - t0;
 
 		memset(&c, 0, sizeof(c));
 		c.job = f.job;
@@ -336,6 +331,12 @@ static int serve(int fd, unsigned int device, uint8_t *space,
 		do {
 			ret = ioctl(fd, ASH_CTL_ENGINE_COMPLETE, &c);
 		} while (ret < 0 && errno == EINTR);
+		if (ret < 0 && errno == ENODEV) {
+			fprintf(stderr,
+				PROG ": device %u: the driver's watchdog detached this engine.\n",
+				device);
+			return -1;
+		}
 		if (ret < 0) {
 			fprintf(stderr,
 				PROG ": device %u: reporting job %" PRIu64 " failed: %s.\n",
@@ -344,16 +345,22 @@ static int serve(int fd, unsigned int device, uint8_t *space,
 		}
 		if (!verbose)
 			continue;
-		if (status)
+		if (status == -E2BIG)
+			fprintf(stderr,
+				PROG ": job %" PRIu64 ": %u commands, cost %" PRIu64 " over the budget %" PRIu64 ": refused\n",
+				(uint64_t)f.job, f.nr_commands, cost,
+				run->budget);
+		else if (status)
 			fprintf(stderr,
 				PROG ": job %" PRIu64 ": %u commands, %.3f ms, failed: command %u (%s): %s\n",
 				(uint64_t)f.job, f.nr_commands, ms(busy), failed,
-				ash_op_name(cmds[failed].opcode),
+				failed < f.nr_commands ?
+				ash_optable_name(cmds[failed].opcode) : "none",
 				strerror(-status));
 		else
 			fprintf(stderr,
-				PROG ": job %" PRIu64 ": %u commands, %.3f ms, ok (slice %.3f ms)\n",
-				(uint64_t)f.job, f.nr_commands, ms(busy),
+				PROG ": job %" PRIu64 ": %u commands, cost %" PRIu64 ", %.3f ms, ok (slice %.3f ms)\n",
+				(uint64_t)f.job, f.nr_commands, cost, ms(busy),
 				ms(f.slice_ns));
 	}
 	return 0;
@@ -366,10 +373,14 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "test-stall-ms", required_argument, NULL, 'S' },
+		{ "test-ignore-timeout", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long device = 0, threads = 0;
-	bool verbose = false;
+	unsigned long device = 0, threads = 0, stall_ms = 0;
+	bool verbose = false, ignore_timeout = false;
+	struct ash_job_run run = { .be = &ash_backend_cpu };
+	uint64_t rate = 0, budget;
 	struct ash_device_info info;
 	uint64_t space_size = 0;
 	uint8_t *space = NULL;
@@ -398,6 +409,17 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'S':
+			if (parse_uint(optarg, 3600000, &stall_ms)) {
+				fprintf(stderr,
+					PROG ": --test-stall-ms takes a number of ms up to 3600000, not '%s'.\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'I':
+			ignore_timeout = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -457,7 +479,23 @@ int main(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	if (attach(fd, (unsigned int)device, &info, &space_size)) {
+	/*
+	 * The budget: what this engine runs in one slice, calibrated on its
+	 * own memory before it takes the device (a few hundred ms at most).
+	 */
+	ncpu = place_on_node(info.numa_node, verbose);
+	if (!threads)
+		threads = (unsigned long)ncpu;
+	openblas_set_num_threads((int)threads);
+	if (ash_engine_calibrate(run.be, &rate)) {
+		fprintf(stderr, PROG ": cannot calibrate: out of memory.\n");
+		close(fd);
+		return 1;
+	}
+	budget = ash_cost_mul(rate, info.slice_us) / 1000;
+	if (budget < ASH_JOB_COST_MAX)
+		budget = ASH_JOB_COST_MAX;
+	if (attach(fd, (unsigned int)device, &info, budget, &space_size)) {
 		close(fd);
 		return 1;
 	}
@@ -475,22 +513,24 @@ int main(int argc, char **argv)
 		space = p;
 	}
 
-	ncpu = place_on_node(info.numa_node, verbose);
-	if (!threads)
-		threads = (unsigned long)ncpu;
-	openblas_set_num_threads((int)threads);
+	run.space = space;
+	run.space_size = space_size;
+	run.budget = budget;
+	run.stall_ns = (uint64_t)stall_ms * 1000000;
+	run.ignore_deadline = ignore_timeout;
 
 	human_size(space_size, size_buf, sizeof(size_buf));
 	if (info.numa_node >= 0)
 		fprintf(stderr,
-			PROG ": device %lu: attached (pid %d, %s mapped, NUMA node %d, %lu threads)\n",
-			device, (int)getpid(), size_buf, info.numa_node, threads);
+			PROG ": device %lu: attached (pid %d, %s mapped, NUMA node %d, %lu threads, %" PRIu64 " units/ms, job budget %" PRIu64 ")\n",
+			device, (int)getpid(), size_buf, info.numa_node, threads,
+			rate, budget);
 	else
 		fprintf(stderr,
-			PROG ": device %lu: attached (pid %d, %s mapped, %lu threads)\n",
-			device, (int)getpid(), size_buf, threads);
+			PROG ": device %lu: attached (pid %d, %s mapped, %lu threads, %" PRIu64 " units/ms, job budget %" PRIu64 ")\n",
+			device, (int)getpid(), size_buf, threads, rate, budget);
 
-	ret = serve(fd, (unsigned int)device, space, space_size, verbose) ? 1 : 0;
+	ret = serve(fd, (unsigned int)device, &run, verbose) ? 1 : 0;
 	fprintf(stderr, PROG ": device %lu: detached%s\n", device,
 		ret ? " after an error" : "");
 	if (space)

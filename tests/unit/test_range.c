@@ -13,6 +13,19 @@
 
 #include "range.h"
 
+/* The range holding @addr, or NULL: the oracle the driver's rbtree lookup
+ * (buffer.c) must agree with, by a walk of the sorted list. */
+static struct ash_range *ash_range_find(const struct ash_range_space *s,
+					u64 addr)
+{
+	struct ash_range *r;
+
+	for (r = s->first; r && r->start <= addr; r = r->next)
+		if (addr - r->start < r->size)
+			return r;
+	return NULL;
+}
+
 static void zero_size_is_refused(void **state)
 {
 	struct ash_range_space s;

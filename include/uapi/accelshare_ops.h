@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * accelshare - the op set: what the commands of a job mean.
+ *
+ * The driver does not read this header.  It checks a job's envelope only
+ * (operands name the submitter's buffers, ranges lie inside them, declared
+ * writes avoid read-only buffers, sizes are bounded) and passes opcodes and
+ * parameter blobs through untouched.  The meaning of each op -- the access
+ * each operand needs, its parameters, its cost -- is defined here and
+ * enforced by the engine (runtime/ops/, docs/engine.md), which is trusted.
+ * A new op therefore needs no kernel change.
+ *
+ * <linux/accelshare.h> includes this header for userspace, so programs that
+ * build jobs from it keep every name they used.
+ */
+#ifndef _UAPI_LINUX_ACCELSHARE_OPS_H
+#define _UAPI_LINUX_ACCELSHARE_OPS_H
+
+#include <linux/types.h>
+
+/* Opcodes.  Tensors are dense, row-major, of the command's dtype. */
+enum ash_opcode {
+	ASH_OP_NOP = 0,		/* no operands: a scheduling round trip */
+	ASH_OP_COPY,		/* [dst W, src R], equal lengths */
+	ASH_OP_FILL,		/* [dst W], struct ash_fill_params */
+	ASH_OP_GEMM,		/* [C W, A R, B R], struct ash_gemm_params */
+	ASH_OP_ADD,		/* [out W, a R, b R], struct ash_eltwise_params */
+	ASH_OP_MUL,		/* [out W, a R, b R], struct ash_eltwise_params */
+	ASH_OP_SILU,		/* [out W, in R], struct ash_eltwise_params */
+	ASH_OP_GELU,		/* [out W, in R], struct ash_eltwise_params */
+	ASH_OP_RMSNORM,		/* [out W, in R, weight R], struct ash_rows_params */
+	ASH_OP_SOFTMAX,		/* [out W, in R], struct ash_rows_params */
+	ASH_OP_ROPE,		/* [out W, in R], struct ash_rope_params */
+	ASH_OP_EMBEDDING,	/* [out W, table R, ids R], struct ash_embedding_params */
+	ASH_OP_COUNT,
+};
+
+/* Element types of op parameters */
+#define ASH_OP_F32		0
+#define ASH_OP_F16		1
+#define ASH_OP_BF16		2
+
+struct ash_fill_params {
+	__u32 pattern;		/* repeated in host byte order; lengths % 4 == 0 */
+	__u32 pad;
+};
+
+/* C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C */
+#define ASH_GEMM_TRANS_A	(1U << 0)
+#define ASH_GEMM_TRANS_B	(1U << 1)
+struct ash_gemm_params {
+	__u32 m, n, k;
+	__u32 dtype;		/* of A and B: ASH_OP_F32, _F16 or _BF16 */
+	__u32 lda, ldb, ldc;	/* leading dimensions, elements; 0: dense */
+	__u32 flags;		/* ASH_GEMM_* */
+	float alpha, beta;
+};
+
+struct ash_eltwise_params {
+	__u64 count;		/* f32 elements */
+};
+
+struct ash_rows_params {
+	__u32 rows, cols;	/* f32 */
+	float eps;		/* RMSNORM */
+	__u32 pad;
+};
+
+struct ash_rope_params {
+	__u32 tokens, heads, head_dim;	/* f32 [tokens][heads][head_dim] */
+	__u32 pos0;			/* position of the first token */
+	float theta;			/* base, e.g. 10000 */
+	__u32 pad;
+};
+
+struct ash_embedding_params {
+	__u32 nr_ids;		/* ids: u32[nr_ids] */
+	__u32 dim;		/* table: f32[vocab][dim], out: f32[nr_ids][dim] */
+	__u32 vocab;
+	__u32 pad;
+};
+
+#endif /* _UAPI_LINUX_ACCELSHARE_OPS_H */

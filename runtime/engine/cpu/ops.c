@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CPU backend: every op of the op table on host memory (docs/engine.md
+ * gives the numeric conventions).  Commands reach these functions checked
+ * by the op table (runtime/ops/optable.c), so they only compute.
+ *
+ * The tenant may write its buffers while the engine runs (they are mapped in
+ * both).  That can only change results, never addresses: the one op whose
+ * addresses depend on buffer contents, EMBEDDING, reads each id once and
+ * bounds-checks it at the point of use as well as up front.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "../backend.h"
+
+/* Blocking of f16/bf16 GEMM: op(B) panels of KB x NB and op(A) panels of
+ * MB x KB are converted to f32 and multiplied with sgemm.  About 1.3 MiB of
+ * scratch; A is converted ceil(n / NB) times, B once. */
+#define GEMM_KB 256
+#define GEMM_NB 1024
+#define GEMM_MB 256
+
+/* ---- conversions ---- */
+
+float ash_f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+	uint32_t exp = (h >> 10) & 0x1f;
+	uint32_t man = h & 0x3ff;
+	uint32_t bits;
+	float f;
+
+	if (exp == 0x1f) {			/* inf, NaN (payload kept) */
+		bits = sign | 0x7f800000 | (man << 13);
+	} else if (exp) {			/* normal: rebias 15 -> 127 */
+		bits = sign | ((exp + 112) << 23) | (man << 13);
+	} else {				/* zero, subnormal: man * 2^-24 */
+		f = (float)man * 0x1p-24f;	/* exact */
+		return sign ? -f : f;
+	}
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+float ash_bf16_to_f32(uint16_t b)
+{
+	uint32_t bits = (uint32_t)b << 16;
+	float f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/* ---- NOP, COPY, FILL ---- */
+
+static int run_nop(const struct ash_op_args *a, void *const p[])
+{
+	(void)a;
+	(void)p;
+	return 0;
+}
+
+static int run_copy(const struct ash_op_args *a, void *const p[])
+{
+	memmove(p[0], p[1], a->cmd->operands[0].length);
+	return 0;
+}
+
+static int run_fill(const struct ash_op_args *a, void *const p[])
+{
+	uint32_t *d = (uint32_t *)p[0];
+	uint64_t i, n = a->cmd->operands[0].length / 4;
+	uint32_t v = a->u.fill.pattern;
+
+	for (i = 0; i < n; i++)
+		d[i] = v;
+	return 0;
+}
+
+/* ---- GEMM ---- */
+
+/* Every binary16 value as binary32 (256 KiB), built on first use. */
+static float f16_table[65536];
+static pthread_once_t f16_once = PTHREAD_ONCE_INIT;
+
+static void f16_table_init(void)
+{
+	uint32_t h;
+
+	for (h = 0; h < 65536; h++)
+		f16_table[h] = ash_f16_to_f32((uint16_t)h);
+}
+
+/* rows x cols of a stored 16-bit matrix from (r0, c0), to dense f32. */
+static void cvt_block(const uint16_t *src, uint32_t ld, uint32_t r0,
+		      uint32_t rows, uint32_t c0, uint32_t cols, uint32_t dtype,
+		      float *dst)
+{
+	uint32_t r, c;
+
+	if (dtype == ASH_OP_F16)
+		pthread_once(&f16_once, f16_table_init);
+
+	for (r = 0; r < rows; r++) {
+		const uint16_t *s = src + (uint64_t)(r0 + r) * ld + c0;
+		float *d = dst + (uint64_t)r * cols;
+
+		if (dtype == ASH_OP_BF16)
+			for (c = 0; c < cols; c++)
+				d[c] = ash_bf16_to_f32(s[c]);
+		else
+			for (c = 0; c < cols; c++)
+				d[c] = f16_table[s[c]];
+	}
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * C = alpha op(A) op(B) + beta C with A and B converted panel by panel:
+ * for each KB-deep slice of k, each NB-wide panel of op(B) is converted
+ * once, then each MB-high panel of op(A) against it.  beta applies on the
+ * first slice only; the others accumulate.
+ */
+static int gemm_16(const struct ash_gemm_params *g, const uint16_t *A,
+		   const uint16_t *B, float *C)
+{
+	bool ta = g->flags & ASH_GEMM_TRANS_A, tb = g->flags & ASH_GEMM_TRANS_B;
+	float *a32, *b32;
+	uint32_t k0, n0, m0;
+
+	a32 = malloc(sizeof(float) * GEMM_MB * GEMM_KB);
+	b32 = malloc(sizeof(float) * GEMM_KB * GEMM_NB);
+	if (!a32 || !b32) {
+		free(a32);
+		free(b32);
+		return -ENOMEM;
+	}
+	for (k0 = 0; k0 < g->k; k0 += GEMM_KB) {
+		uint32_t kb = min_u32(GEMM_KB, g->k - k0);
+		float beta = k0 ? 1.0f : g->beta;
+
+		for (n0 = 0; n0 < g->n; n0 += GEMM_NB) {
+			uint32_t nb = min_u32(GEMM_NB, g->n - n0);
+
+			if (tb)		/* stored n x k: nb x kb */
+				cvt_block(B, g->ldb, n0, nb, k0, kb, g->dtype,
+					  b32);
+			else		/* stored k x n: kb x nb */
+				cvt_block(B, g->ldb, k0, kb, n0, nb, g->dtype,
+					  b32);
+			for (m0 = 0; m0 < g->m; m0 += GEMM_MB) {
+				uint32_t mb = min_u32(GEMM_MB, g->m - m0);
+
+				if (ta)	/* stored k x m: kb x mb */
+					cvt_block(A, g->lda, k0, kb, m0, mb,
+						  g->dtype, a32);
+				else	/* stored m x k: mb x kb */
+					cvt_block(A, g->lda, m0, mb, k0, kb,
+						  g->dtype, a32);
+				cblas_sgemm(CblasRowMajor,
+					    ta ? CblasTrans : CblasNoTrans,
+					    tb ? CblasTrans : CblasNoTrans,
+					    (int)mb, (int)nb, (int)kb, g->alpha,
+					    a32, (int)(ta ? mb : kb),
+					    b32, (int)(tb ? kb : nb), beta,
+					    C + (uint64_t)m0 * g->ldc + n0,
+					    (int)g->ldc);
+			}
+		}
+	}
+	free(a32);
+	free(b32);
+	return 0;
+}
+
+static int run_gemm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_gemm_params *g = &a->u.gemm;
+	float *C = (float *)p[0];
+
+	if (g->dtype != ASH_OP_F32)
+		return gemm_16(g, (const uint16_t *)p[1],
+			       (const uint16_t *)p[2], C);
+	cblas_sgemm(CblasRowMajor,
+		    g->flags & ASH_GEMM_TRANS_A ? CblasTrans : CblasNoTrans,
+		    g->flags & ASH_GEMM_TRANS_B ? CblasTrans : CblasNoTrans,
+		    (int)g->m, (int)g->n, (int)g->k, g->alpha,
+		    (const float *)p[1], (int)g->lda,
+		    (const float *)p[2], (int)g->ldb, g->beta,
+		    C, (int)g->ldc);
+	return 0;
+}
+
+/* ---- element-wise ---- */
+
+static int run_add(const struct ash_op_args *a, void *const p[])
+{
+	float *out = (float *)p[0];
+	const float *x = (const float *)p[1], *y = (const float *)p[2];
+	uint64_t i, n = a->u.elt.count;
+
+	for (i = 0; i < n; i++)
+		out[i] = x[i] + y[i];
+	return 0;
+}
+
+static int run_mul(const struct ash_op_args *a, void *const p[])
+{
+	float *out = (float *)p[0];
+	const float *x = (const float *)p[1], *y = (const float *)p[2];
+	uint64_t i, n = a->u.elt.count;
+
+	for (i = 0; i < n; i++)
+		out[i] = x[i] * y[i];
+	return 0;
+}
+
+static int run_silu(const struct ash_op_args *a, void *const p[])
+{
+	float *out = (float *)p[0];
+	const float *in = (const float *)p[1];
+	uint64_t i, n = a->u.elt.count;
+
+	for (i = 0; i < n; i++) {
+		float x = in[i];
+
+		out[i] = x / (1.0f + expf(-x));
+	}
+	return 0;
+}
+
+/* The tanh approximation (GPT-2, "gelu_pytorch_tanh"). */
+static int run_gelu(const struct ash_op_args *a, void *const p[])
+{
+	const float c = 0.79788456080286535588f;	/* sqrt(2 / pi) */
+	float *out = (float *)p[0];
+	const float *in = (const float *)p[1];
+	uint64_t i, n = a->u.elt.count;
+
+	for (i = 0; i < n; i++) {
+		float x = in[i];
+
+		out[i] = 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+	}
+	return 0;
+}
+
+/* ---- per-row ---- */
+
+static int run_rmsnorm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	const float *w = (const float *)p[2];
+	uint64_t row, j;
+
+	for (row = 0; row < r->rows; row++) {
+		float *out = (float *)p[0] + row * r->cols;
+		const float *in = (const float *)p[1] + row * r->cols;
+		double ss = 0.0, scale;
+
+		for (j = 0; j < r->cols; j++)
+			ss += (double)in[j] * in[j];
+		scale = 1.0 / sqrt(ss / r->cols + r->eps);
+		for (j = 0; j < r->cols; j++)
+			out[j] = (float)(in[j] * scale * w[j]);
+	}
+	return 0;
+}
+
+static int run_softmax(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	uint64_t row, j;
+
+	for (row = 0; row < r->rows; row++) {
+		float *out = (float *)p[0] + row * r->cols;
+		const float *in = (const float *)p[1] + row * r->cols;
+		float max = in[0];
+		double sum = 0.0;
+		float inv;
+
+		for (j = 1; j < r->cols; j++)
+			if (in[j] > max)
+				max = in[j];
+		/* in may be out: each in[j] is read before out[j] is written */
+		for (j = 0; j < r->cols; j++) {
+			out[j] = expf(in[j] - max);
+			sum += out[j];
+		}
+		inv = (float)(1.0 / sum);
+		for (j = 0; j < r->cols; j++)
+			out[j] *= inv;
+	}
+	return 0;
+}
+
+/* ---- RoPE ---- */
+
+/*
+ * Pairs (x[2i], x[2i+1]) of each head of token t, at position pos0 + t,
+ * rotate by pos * theta^(-2i / head_dim) (the interleaved, GPT-J / original
+ * LLaMA layout).  Angles in double: positions reach 10^5 and more.
+ */
+static int run_rope(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rope_params *r = &a->u.rope;
+	float *out = (float *)p[0];
+	const float *in = (const float *)p[1];
+	uint64_t t, h, i, half = r->head_dim / 2;
+
+	for (t = 0; t < r->tokens; t++) {
+		double pos = (double)((uint64_t)r->pos0 + t);
+
+		for (i = 0; i < half; i++) {
+			double ang = pos * pow(r->theta,
+					       -2.0 * (double)i / r->head_dim);
+			double c = cos(ang), s = sin(ang);
+
+			for (h = 0; h < r->heads; h++) {
+				uint64_t x = (t * r->heads + h) * r->head_dim +
+					     2 * i;
+				double x0 = in[x], x1 = in[x + 1];
+
+				out[x] = (float)(x0 * c - x1 * s);
+				out[x + 1] = (float)(x0 * s + x1 * c);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- EMBEDDING ---- */
+
+static int run_embedding(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_embedding_params *e = &a->u.emb;
+	const volatile uint32_t *ids = (const volatile uint32_t *)p[2];
+	uint64_t row = (uint64_t)e->dim * 4;
+	uint32_t i;
+
+	/* Every id first, so that a bad one leaves out untouched... */
+	for (i = 0; i < e->nr_ids; i++)
+		if (ids[i] >= e->vocab)
+			return -EINVAL;
+	/* ...and each again as used: the tenant can change them meanwhile. */
+	for (i = 0; i < e->nr_ids; i++) {
+		uint32_t id = ids[i];
+
+		if (id >= e->vocab)
+			return -EINVAL;
+		memcpy((uint8_t *)p[0] + i * row,
+		       (const uint8_t *)p[1] + id * row, row);
+	}
+	return 0;
+}
+
+/* ---- the backend ---- */
+
+const struct ash_backend ash_backend_cpu = {
+	.name = "cpu",
+	.run = {
+		[ASH_OP_NOP] = run_nop,
+		[ASH_OP_COPY] = run_copy,
+		[ASH_OP_FILL] = run_fill,
+		[ASH_OP_GEMM] = run_gemm,
+		[ASH_OP_ADD] = run_add,
+		[ASH_OP_MUL] = run_mul,
+		[ASH_OP_SILU] = run_silu,
+		[ASH_OP_GELU] = run_gelu,
+		[ASH_OP_RMSNORM] = run_rmsnorm,
+		[ASH_OP_SOFTMAX] = run_softmax,
+		[ASH_OP_ROPE] = run_rope,
+		[ASH_OP_EMBEDDING] = run_embedding,
+	},
+};

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The op table (optable.h; docs/engine.md lists the ops, their operands,
+ * checks and costs for readers).
+ *
+ * Every check here works on operand offsets and lengths alone, so that the
+ * library (buffer offsets, nonzero handles) and the engine (device
+ * addresses, handles 0) run the same code: alignment is that of the offset
+ * (buffers start on page boundaries of the device address space), and two
+ * operands alias only if they name the same buffer and their touched
+ * ranges meet.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "optable.h"
+
+#define IN	ASH_ROLE_IN
+#define OUT	ASH_ROLE_OUT
+
+uint64_t ash_cost_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+uint64_t ash_cost_mul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- shared checks ---- */
+
+static const struct ash_operand *opnd(const struct ash_op_args *a, int i)
+{
+	return &a->cmd->operands[i];
+}
+
+static bool aligned(const struct ash_op_args *a, int i, unsigned int align)
+{
+	return (opnd(a, i)->offset & (align - 1)) == 0;
+}
+
+/* n * size bytes, failing on overflow or when past the operand. */
+static int fits(struct ash_op_args *a, int i, uint64_t n, uint64_t size)
+{
+	uint64_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes) ||
+	    bytes > opnd(a, i)->length)
+		return -EINVAL;
+	a->bytes[i] = bytes;
+	return 0;
+}
+
+/* The ranges the op touches of operands i and j do not overlap. */
+static bool disjoint(const struct ash_op_args *a, int i, int j)
+{
+	const struct ash_operand *x = opnd(a, i), *y = opnd(a, j);
+
+	if (x->handle != y->handle)	/* two buffers of the library's view */
+		return true;
+	return x->offset + a->bytes[i] <= y->offset ||
+	       y->offset + a->bytes[j] <= x->offset;
+}
+
+/* Element-wise in place: the ranges are the same or do not overlap. */
+static bool same_or_disjoint(const struct ash_op_args *a, int i, int j)
+{
+	const struct ash_operand *x = opnd(a, i), *y = opnd(a, j);
+
+	return (x->handle == y->handle && x->offset == y->offset &&
+		a->bytes[i] == a->bytes[j]) || disjoint(a, i, j);
+}
+
+/* ---- NOP, COPY, FILL ---- */
+
+static int check_none(struct ash_op_args *a)
+{
+	(void)a;
+	return 0;
+}
+
+static uint64_t cost_none(const struct ash_op_args *a)
+{
+	(void)a;
+	return 0;
+}
+
+static int check_copy(struct ash_op_args *a)
+{
+	if (opnd(a, 0)->length != opnd(a, 1)->length)
+		return -EINVAL;
+	a->bytes[0] = a->bytes[1] = opnd(a, 0)->length;
+	return 0;
+}
+
+static uint64_t cost_copy(const struct ash_op_args *a)
+{
+	return ash_cost_mul(2, opnd(a, 0)->length);	/* read + write */
+}
+
+static int check_fill(struct ash_op_args *a)
+{
+	if (a->u.fill.pad || opnd(a, 0)->length % 4 || !aligned(a, 0, 4))
+		return -EINVAL;
+	a->bytes[0] = opnd(a, 0)->length;
+	return 0;
+}
+
+static uint64_t cost_fill(const struct ash_op_args *a)
+{
+	return opnd(a, 0)->length;
+}
+
+/* ---- GEMM ---- */
+
+static unsigned int gemm_esize(uint32_t dtype)
+{
+	switch (dtype) {
+	case ASH_OP_F32:
+		return 4;
+	case ASH_OP_F16:
+	case ASH_OP_BF16:
+		return 2;
+	}
+	return 0;
+}
+
+/* The stored matrix of an operand: rows x cols, leading dimension *ld
+ * (0: cols), elements of esize bytes; sets bytes[i]. */
+static int check_matrix(struct ash_op_args *a, int i, uint32_t rows,
+			uint32_t cols, uint32_t *ld, unsigned int esize)
+{
+	uint64_t elems;
+
+	if (!*ld)
+		*ld = cols;
+	if (*ld < cols || rows > INT_MAX || cols > INT_MAX || *ld > INT_MAX)
+		return -EINVAL;
+	/* (rows - 1) * ld + cols < 2^62: no overflow in 64 bits. */
+	elems = (uint64_t)(rows - 1) * *ld + cols;
+	if (fits(a, i, elems, esize) || !aligned(a, i, esize))
+		return -EINVAL;
+	return 0;
+}
+
+static int check_gemm(struct ash_op_args *a)
+{
+	struct ash_gemm_params *g = &a->u.gemm;
+	bool ta = g->flags & ASH_GEMM_TRANS_A, tb = g->flags & ASH_GEMM_TRANS_B;
+	unsigned int esize = gemm_esize(g->dtype);
+
+	if (!esize || (g->flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B)))
+		return -EINVAL;
+	if (!g->m || !g->n || !g->k)
+		return -EINVAL;
+	/* C: m x n f32; A: m x k (k x m transposed); B: k x n (n x k). */
+	if (check_matrix(a, 0, g->m, g->n, &g->ldc, 4) ||
+	    check_matrix(a, 1, ta ? g->k : g->m, ta ? g->m : g->k, &g->lda,
+			 esize) ||
+	    check_matrix(a, 2, tb ? g->n : g->k, tb ? g->k : g->n, &g->ldb,
+			 esize))
+		return -EINVAL;
+	/* BLAS does not allow the output to alias an input. */
+	if (!disjoint(a, 0, 1) || !disjoint(a, 0, 2))
+		return -EINVAL;
+	return 0;
+}
+
+uint64_t ash_cost_gemm(uint64_t mt, uint64_t nt, uint64_t kt, uint32_t es)
+{
+	uint64_t mn = ash_cost_mul(mt, nt);
+
+	return ash_cost_add(ash_cost_add(ash_cost_mul(2 * kt, mn),
+					 ash_cost_mul(es, ash_cost_add(
+						ash_cost_mul(mt, kt),
+						ash_cost_mul(kt, nt)))),
+			    ash_cost_mul(8, mn));
+}
+
+static uint64_t cost_gemm(const struct ash_op_args *a)
+{
+	const struct ash_gemm_params *g = &a->u.gemm;
+
+	return ash_cost_gemm(g->m, g->n, g->k, gemm_esize(g->dtype));
+}
+
+uint64_t ash_per_tile(uint64_t per, uint64_t fixed, uint64_t budget)
+{
+	if (fixed >= budget || (per && per > budget - fixed))
+		return 0;
+	return per ? (budget - fixed) / per : UINT64_MAX;
+}
+
+/* The narrowest block of C's columns a GEMM is cut into before k is cut. */
+#define GEMM_MIN_COLS	64
+
+static unsigned __int128 gemm_cost128(uint64_t mt, uint64_t nt, uint64_t kt,
+				      uint32_t es)
+{
+	unsigned __int128 m = mt, n = nt, k = kt;
+
+	return 2 * m * n * k + es * (m * k + k * n) + 8 * m * n;
+}
+
+/* Most rows of C a tile of @nt columns over @kt may have; 0 if not one.
+ * A tile reads its block of B once whatever its rows. */
+static uint64_t gemm_rows(uint64_t nt, uint64_t kt, uint32_t es,
+			  uint64_t budget)
+{
+	unsigned __int128 fixed = (unsigned __int128)es * kt * nt;
+	unsigned __int128 row = gemm_cost128(1, nt, kt, es) - fixed;
+
+	if (fixed + row > budget)
+		return 0;
+	return (uint64_t)((budget - fixed) / row);
+}
+
+void ash_gemm_tiles(uint32_t m, uint32_t n, uint32_t k, uint32_t es,
+		    uint64_t budget, uint64_t *mt, uint64_t *nt, uint64_t *kt)
+{
+	uint64_t rows;
+
+	*nt = n;
+	*kt = k;
+	rows = gemm_rows(n, k, es, budget);
+	if (!rows) {
+		/* cost(1, nt, k) = nt * (2k + es k + 8) + es k */
+		unsigned __int128 per_col = (unsigned __int128)k * (2 + es) + 8;
+		uint64_t fixed = (uint64_t)es * k;
+		uint64_t cols = fixed < budget ?
+			(uint64_t)((budget - fixed) / per_col) : 0;
+
+		if (cols >= min_u64(n, GEMM_MIN_COLS)) {
+			*nt = cols;
+		} else {
+			/* cost(1, nt, kt) = kt (2 nt + es + es nt) + 8 nt */
+			*nt = min_u64(n, GEMM_MIN_COLS);
+			*kt = (budget - 8 * *nt) / (2 * *nt + es + es * *nt);
+		}
+		rows = gemm_rows(*nt, *kt, es, budget);
+	}
+	*mt = min_u64(rows ? rows : 1, m);
+}
+
+/* ---- element-wise ---- */
+
+static uint64_t eltwise_flops(uint32_t opcode)
+{
+	switch (opcode) {
+	case ASH_OP_ADD:
+		return ASH_COST_ADD;
+	case ASH_OP_MUL:
+		return ASH_COST_MUL;
+	case ASH_OP_SILU:
+		return ASH_COST_SILU;
+	case ASH_OP_GELU:
+		return ASH_COST_GELU;
+	case ASH_OP_RMSNORM:
+		return ASH_COST_RMSNORM;
+	case ASH_OP_SOFTMAX:
+		return ASH_COST_SOFTMAX;
+	}
+	return 0;
+}
+
+static int check_eltwise(struct ash_op_args *a)
+{
+	unsigned int nr = a->cmd->nr_operands, i;
+	uint64_t count = a->u.elt.count;
+
+	if (!count)
+		return -EINVAL;
+	for (i = 0; i < nr; i++)
+		if (fits(a, (int)i, count, 4) || !aligned(a, (int)i, 4))
+			return -EINVAL;
+	for (i = 1; i < nr; i++)
+		if (!same_or_disjoint(a, 0, (int)i))
+			return -EINVAL;
+	return 0;
+}
+
+/* Each element: 4 bytes per operand read or written, plus the arithmetic. */
+static uint64_t cost_eltwise(const struct ash_op_args *a)
+{
+	return ash_cost_mul(a->u.elt.count, 4 * a->cmd->nr_operands +
+			    eltwise_flops(a->cmd->opcode));
+}
+
+/* ---- per-row ---- */
+
+static int check_rows(struct ash_op_args *a)
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	bool norm = a->cmd->opcode == ASH_OP_RMSNORM;
+	uint64_t elems = (uint64_t)r->rows * r->cols;	/* < 2^64 */
+
+	if (r->pad || !r->rows || !r->cols)
+		return -EINVAL;
+	if (norm ? !(isfinite(r->eps) && r->eps >= 0.0f) : r->eps != 0.0f)
+		return -EINVAL;
+	if (!norm && signbit(r->eps))		/* -0.0: not all-zero bits */
+		return -EINVAL;
+	if (fits(a, 0, elems, 4) || fits(a, 1, elems, 4) ||
+	    !aligned(a, 0, 4) || !aligned(a, 1, 4) ||
+	    !same_or_disjoint(a, 0, 1))
+		return -EINVAL;
+	if (norm && (fits(a, 2, r->cols, 4) || !aligned(a, 2, 4) ||
+		     !disjoint(a, 0, 2)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Each row: 8 bytes an element read and written plus the arithmetic;
+ * RMSNORM reads its weight row once. */
+static uint64_t cost_rows(const struct ash_op_args *a)
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	uint64_t row = ash_cost_mul(r->cols, 8 + eltwise_flops(a->cmd->opcode));
+
+	return ash_cost_add(ash_cost_mul(r->rows, row),
+			    a->cmd->opcode == ASH_OP_RMSNORM ?
+			    (uint64_t)r->cols * 4 : 0);
+}
+
+/* ---- RoPE ---- */
+
+static int check_rope(struct ash_op_args *a)
+{
+	const struct ash_rope_params *r = &a->u.rope;
+	uint64_t elems;
+
+	if (r->pad || !r->tokens || !r->heads || !r->head_dim ||
+	    r->head_dim % 2 || !isfinite(r->theta) || !(r->theta > 0.0f))
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)r->tokens * r->heads,
+				   (uint64_t)r->head_dim, &elems))
+		return -EINVAL;
+	if (fits(a, 0, elems, 4) || fits(a, 1, elems, 4) ||
+	    !aligned(a, 0, 4) || !aligned(a, 1, 4) ||
+	    !same_or_disjoint(a, 0, 1))
+		return -EINVAL;
+	return 0;
+}
+
+static uint64_t cost_rope(const struct ash_op_args *a)
+{
+	const struct ash_rope_params *r = &a->u.rope;
+
+	return ash_cost_mul(ash_cost_mul((uint64_t)r->tokens * r->heads,
+					 r->head_dim), 8 + ASH_COST_ROPE);
+}
+
+/* ---- EMBEDDING ---- */
+
+static int check_embedding(struct ash_op_args *a)
+{
+	const struct ash_embedding_params *e = &a->u.emb;
+
+	if (e->pad || !e->nr_ids || !e->dim || !e->vocab)
+		return -EINVAL;
+	if (fits(a, 0, (uint64_t)e->nr_ids * e->dim, 4) ||
+	    fits(a, 1, (uint64_t)e->vocab * e->dim, 4) ||
+	    fits(a, 2, e->nr_ids, 4) ||
+	    !aligned(a, 0, 4) || !aligned(a, 1, 4) || !aligned(a, 2, 4) ||
+	    !disjoint(a, 0, 1) || !disjoint(a, 0, 2))
+		return -EINVAL;
+	return 0;
+}
+
+/* An id read, a row read and written. */
+static uint64_t cost_embedding(const struct ash_op_args *a)
+{
+	const struct ash_embedding_params *e = &a->u.emb;
+
+	return ash_cost_mul(e->nr_ids, 4 + 8 * (uint64_t)e->dim);
+}
+
+/* ---- the table ---- */
+
+#define ELT3 { OUT, IN, IN }
+#define ELT2 { OUT, IN }
+
+static const struct ash_op_desc ops[ASH_OP_COUNT] = {
+	[ASH_OP_NOP] = { "nop", 0, { 0 }, 0, check_none, cost_none },
+	[ASH_OP_COPY] = { "copy", 2, ELT2, 0, check_copy, cost_copy },
+	[ASH_OP_FILL] = { "fill", 1, { OUT }, sizeof(struct ash_fill_params),
+			  check_fill, cost_fill },
+	[ASH_OP_GEMM] = { "gemm", 3, ELT3, sizeof(struct ash_gemm_params),
+			  check_gemm, cost_gemm },
+	[ASH_OP_ADD] = { "add", 3, ELT3, sizeof(struct ash_eltwise_params),
+			 check_eltwise, cost_eltwise },
+	[ASH_OP_MUL] = { "mul", 3, ELT3, sizeof(struct ash_eltwise_params),
+			 check_eltwise, cost_eltwise },
+	[ASH_OP_SILU] = { "silu", 2, ELT2, sizeof(struct ash_eltwise_params),
+			  check_eltwise, cost_eltwise },
+	[ASH_OP_GELU] = { "gelu", 2, ELT2, sizeof(struct ash_eltwise_params),
+			  check_eltwise, cost_eltwise },
+	[ASH_OP_RMSNORM] = { "rmsnorm", 3, ELT3,
+			     sizeof(struct ash_rows_params), check_rows,
+			     cost_rows },
+	[ASH_OP_SOFTMAX] = { "softmax", 2, ELT2,
+			     sizeof(struct ash_rows_params), check_rows,
+			     cost_rows },
+	[ASH_OP_ROPE] = { "rope", 2, ELT2, sizeof(struct ash_rope_params),
+			  check_rope, cost_rope },
+	[ASH_OP_EMBEDDING] = { "embedding", 3, ELT3,
+			       sizeof(struct ash_embedding_params),
+			       check_embedding, cost_embedding },
+};
+
+const struct ash_op_desc *ash_optable_desc(uint32_t opcode)
+{
+	return opcode < ASH_OP_COUNT ? &ops[opcode] : NULL;
+}
+
+const char *ash_optable_name(uint32_t opcode)
+{
+	return opcode < ASH_OP_COUNT ? ops[opcode].name : "unknown";
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static bool access_ok(uint32_t flags, uint8_t role)
+{
+	if (role == OUT)
+		return flags == ASH_OPERAND_WRITE ||
+		       flags == (ASH_OPERAND_READ | ASH_OPERAND_WRITE);
+	return flags == ASH_OPERAND_READ;
+}
+
+int ash_optable_check(const struct ash_command *cmd, struct ash_op_args *args)
+{
+	const struct ash_op_desc *d = ash_optable_desc(cmd->opcode);
+	unsigned int i;
+	int ret;
+
+	if (!d || cmd->flags || cmd->nr_operands != d->nr_operands ||
+	    cmd->params_size != d->params_size ||
+	    !all_zero(cmd->params + d->params_size,
+		      ASH_CMD_PARAMS_MAX - d->params_size))
+		return -EINVAL;
+	memset(args, 0, sizeof(*args));
+	args->cmd = cmd;
+	for (i = 0; i < ASH_CMD_MAX_OPERANDS; i++) {
+		const struct ash_operand *o = &cmd->operands[i];
+
+		if (i >= d->nr_operands) {
+			if (!all_zero(o, sizeof(*o)))
+				return -EINVAL;
+			continue;
+		}
+		if (!access_ok(o->flags, d->role[i]) || !o->length)
+			return -EINVAL;
+	}
+	memcpy(&args->u, cmd->params, d->params_size);
+	ret = d->check(args);
+	if (ret)
+		return ret;
+	args->cost = d->cost(args);
+	return 0;
+}
