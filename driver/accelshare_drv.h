@@ -19,7 +19,10 @@
  *    context outlives all its buffers.  It stays bound to its partition
  *    until the last put.
  *  - A job holds references to its context and to every buffer its
- *    operands name, from submission until it completes or is cancelled.
+ *    operands name, from submission until it is freed: when it completes,
+ *    is cancelled, or -- if the watchdog failed it while the engine ran it
+ *    -- when the engine gives it back or is detached (job.c has the job's
+ *    states).
  *  - A buffer is freed by the put that drops its last reference: its
  *    handle holds one, every mapping of it holds one.  Its pages and its
  *    charge go with it, so a freed but still mapped buffer keeps both
@@ -31,12 +34,17 @@
  *  2. ash_device.mem_lock (spinlock): the device's memory pool and the
  *     quota and buffer count of each of its partitions.
  *  3. ash_device.sched_lock (spinlock): the scheduler, the job queues,
- *     fences and job counters of the device's contexts and partitions, the
- *     engine and its running job.  Never held together with mem_lock.
- *  The buffer table of a context is an xarray, protected by its own lock;
- *  the device address space has its own spinlock, taken alone.
- *  ash_device.engine_rwsem orders the engine's mapping against buffers
- *  coming and going; it is taken alone.
+ *     fences, failure records and job counters of the device's contexts
+ *     and partitions, the engine and its running job.  Never held together
+ *     with mem_lock.
+ *  The buffer table of a context is an xarray, protected by its own lock.
+ *  ash_device.engine_rwsem (outside the mm's page-table locks, inside
+ *  mmap_lock): written to change the engine or its mapping and to take a
+ *  buffer's range out of the device address space (with the unmapping
+ *  from the engine), read by the engine's page faults while they look a
+ *  buffer up and insert its page: so a fault never installs a page whose
+ *  range is already gone.  ash_device.space_lock (spinlock) nests inside
+ *  it and protects the address space itself.
  */
 #ifndef ACCELSHARE_DRV_H
 #define ACCELSHARE_DRV_H
@@ -51,7 +59,9 @@
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/accelshare.h>
 
@@ -59,9 +69,6 @@
 #include "range.h"
 #include "sched.h"
 
-/* Jobs queued at once, per context and per partition: bounded kernel memory. */
-#define ASH_CTX_MAX_QUEUED	256
-#define ASH_PART_MAX_QUEUED	4096
 
 #define ASH_DRV_NAME "accelshare"
 
@@ -81,6 +88,8 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @kind: ASH_DEVICE_*.
  * @numa_node: node its memory is allocated on, or NUMA_NO_NODE.
  * @slice_us: scheduler time slice.
+ * @job_timeout_ms: the watchdog's limit for a running job; written under
+ *	@sched_lock, read at fetch.
  * @mem_lock: protects @pool and, for each partition of this device, its
  *	@quota and @nr_buffers.  Taken inside ash_registry_lock; a spinlock
  *	because a charge is a few additions and must be atomic with the check.
@@ -88,25 +97,33 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @nr_partitions: partitions on the device, under ash_registry_lock.
  * @nr_contexts: contexts bound to its partitions, under ash_registry_lock.
  * @sched_lock: protects @sched, @engine, @nr_queued, @next_job_id,
- *	@busy_ns, @slice_us (written), and the job state of every context and
- *	partition of the device.
+ *	@busy_ns, @jobs_timed_out, @job_budget, @slice_us and @job_timeout_ms
+ *	(written), and the job state of every context and partition of the
+ *	device.
  * @sched: whose job runs next.
  * @engine: the attached engine, or NULL.
  * @nr_queued: jobs waiting for the engine.
  * @next_job_id: last job id handed out.
  * @busy_ns: engine time used.
+ * @jobs_timed_out: jobs the watchdog failed.
+ * @job_budget: the attached engine's job budget, in op-set units (0: none).
  * @engine_wq: the engine sleeps here until a job is queued.
- * @engine_rwsem: protects @engine_mapping: written at attach and detach,
- *	read where a buffer's device range must be unmapped from the engine.
+ * @watchdog: fails the running job past @job_timeout_ms, and detaches an
+ *	engine that does not give a failed job back (job.c).
+ * @engine_rwsem: protects @engine_mapping and the engine's right to fault
+ *	pages in; see the lock order at the top of this file.
  * @engine_mapping: the address space of the engine's mapping, or NULL.
- * @space_lock: protects @space.
+ * @space_lock: protects @space and @space_tree.
  * @space: device address space, in pages: where each buffer lies.
+ * @space_tree: the buffers placed in @space, by start, for lookups by
+ *	address in logarithmic time (the engine's page faults).
  */
 struct ash_device {
 	u32 id;
 	u32 kind;
 	int numa_node;
 	u32 slice_us;
+	u32 job_timeout_ms;
 	spinlock_t mem_lock;	/* see above: pool, quotas, nr_buffers */
 	struct ash_mem_pool pool;
 	u32 nr_partitions;
@@ -117,24 +134,34 @@ struct ash_device {
 	u64 nr_queued;
 	u64 next_job_id;
 	u64 busy_ns;
+	u64 jobs_timed_out;
+	u64 job_budget;
 	wait_queue_head_t engine_wq;
+	struct delayed_work watchdog;
 	struct rw_semaphore engine_rwsem;
 	struct address_space *engine_mapping;
 	spinlock_t space_lock;	/* see above: the device address space */
 	struct ash_range_space space;
+	struct rb_root space_tree;
 };
 
 /**
  * struct ash_engine - the process executing a device's jobs
  * @dev: the device.
  * @pid: its thread group.
- * @running: the job it fetched and has not completed, under
- *	@dev->sched_lock.
+ * @mapping: the address space of its control file, for its mapping.
+ * @running: the job it fetched and has not given back, under
+ *	@dev->sched_lock; only job.c changes it.
+ * @detached: the watchdog detached it (under @dev->sched_lock; read under
+ *	@dev->engine_rwsem too, by its page faults): its requests fail with
+ *	-ENODEV and its mapping reaches nothing.
  */
 struct ash_engine {
 	struct ash_device *dev;
 	struct pid *pid;
+	struct address_space *mapping;
 	struct ash_job *running;
+	bool detached;
 };
 
 /**
@@ -157,10 +184,12 @@ struct ash_engine {
  * @sched: its scheduling group, under @dev->sched_lock like the job
  *	counters that follow.
  * @nr_queued: jobs queued by its contexts.
+ * @job_bytes: kernel memory held by its contexts' jobs not yet freed.
  * @busy_ns: engine time used.
  * @jobs_completed: jobs completed, failed ones included.
  * @jobs_failed: jobs that failed or were cancelled.
  * @wait_ns: time jobs spent queued.
+ * @jobs_timed_out: jobs the watchdog failed.
  */
 struct ash_partition {
 	u32 id;
@@ -178,10 +207,12 @@ struct ash_partition {
 	u32 nr_buffers;
 	struct ash_sched_group sched;
 	u32 nr_queued;
+	u64 job_bytes;
 	u64 busy_ns;
 	u64 jobs_completed;
 	u64 jobs_failed;
 	u64 wait_ns;
+	u64 jobs_timed_out;
 };
 
 /**
@@ -199,8 +230,11 @@ struct ash_partition {
  * @nr_buffers: buffers alive (handles and freed-but-mapped ones).
  * @mem_used: bytes charged for them.
  * @wq: waiters for its jobs' completion.
- * @history: status of its last ASH_FENCE_HISTORY jobs, by fence; set at
- *	bind.  It and everything below are under the device's sched_lock.
+ * @failures: a record (struct ash_fence_failure) of every job of it that
+ *	failed, by fence: with @completed, what every wait needs to answer
+ *	exactly, however late.  It and everything below are under the
+ *	device's sched_lock.
+ * @nr_failures: entries in @failures.
  * @sched: its scheduling entity in its partition's group.
  * @jobs: queued jobs, oldest first.
  * @nr_queued: entries in @jobs.
@@ -210,6 +244,9 @@ struct ash_partition {
  * @jobs_completed: jobs completed, failed ones included.
  * @jobs_failed: jobs that failed or were cancelled.
  * @wait_ns: time its jobs spent queued.
+ * @jobs_timed_out: jobs the watchdog failed.
+ * @banned: too many of its jobs timed out or failed: its submissions fail
+ *	with -ECANCELED until it is closed.
  */
 struct ash_context {
 	struct kref ref;
@@ -222,7 +259,8 @@ struct ash_context {
 	atomic_t nr_buffers;
 	atomic64_t mem_used;
 	wait_queue_head_t wq;
-	s32 *history;
+	struct rb_root failures;
+	u32 nr_failures;
 	struct ash_sched_entity sched;
 	struct list_head jobs;
 	u32 nr_queued;
@@ -232,6 +270,8 @@ struct ash_context {
 	u64 jobs_completed;
 	u64 jobs_failed;
 	u64 wait_ns;
+	u64 jobs_timed_out;
+	bool banned;
 };
 
 /**
@@ -242,6 +282,7 @@ struct ash_context {
  * @flags: ASH_BUF_*.
  * @range: its pages' place in the device address space, under the
  *	device's space_lock; entered only once the pages are there.
+ * @space_node: in the device's space_tree while @range is placed.
  * @size: bytes asked for.
  * @nr_pages: pages backing it; the charge is nr_pages << PAGE_SHIFT.
  * @pages: the pages, zeroed at allocation, each with its own refcount.
@@ -252,6 +293,7 @@ struct ash_buffer {
 	u32 handle;
 	u32 flags;
 	struct ash_range range;
+	struct rb_node space_node;
 	u64 size;
 	unsigned long nr_pages;
 	struct page **pages;
@@ -267,7 +309,7 @@ bool ash_is_zero(const void *p, size_t len);
 
 /* device.c */
 int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
-		      u32 slice_us);
+		      u32 slice_us, u32 job_timeout_ms);
 int ash_device_set_ioctl(struct file *file, void __user *uarg,
 			 unsigned int usize);
 void ash_devices_destroy(void);
@@ -309,22 +351,24 @@ void ash_buffer_put(struct ash_buffer *buf);
 struct ash_buffer *ash_buffer_get_by_page(struct ash_device *dev,
 					  unsigned long index);
 
-/* job.c */
+/* job.c: the job's life, from submission to free */
 struct ash_job;
 int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 			 unsigned int usize);
 int ash_job_wait_ioctl(struct ash_context *ctx, void __user *uarg,
 		       unsigned int usize);
 void ash_jobs_cancel(struct ash_context *ctx);
-struct ash_job *ash_job_take_locked(struct ash_device *dev,
-				    struct list_head *failed);
-void ash_job_complete_locked(struct ash_device *dev, struct ash_job *job,
-			     int status, u64 busy_ns);
-void ash_job_done(struct ash_job *job);
-void ash_jobs_done(struct list_head *jobs);
-u64 ash_job_id(const struct ash_job *job);
+void ash_context_failures_free(struct ash_context *ctx);
+struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
+			      u64 *timeout_ns);
 int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 			  u32 command_size, u32 *nr_commands);
+u64 ash_job_id(const struct ash_job *job);
+void ash_job_fetch_failed(struct ash_engine *eng, struct ash_job *job);
+int ash_job_give_back(struct ash_engine *eng, u64 id, int status, u64 busy_ns);
+void ash_job_engine_gone_locked(struct ash_engine *eng, struct list_head *free);
+void ash_jobs_free(struct list_head *jobs);
+void ash_job_watchdog(struct work_struct *work);
 __poll_t ash_job_poll(struct ash_context *ctx);
 
 /* engine.c */
@@ -339,6 +383,7 @@ int ash_engine_mmap(struct file *file, struct vm_area_struct *vma);
 __poll_t ash_engine_poll(struct file *file, poll_table *wait);
 void ash_engine_unmap_range(struct ash_device *dev, unsigned long first,
 			    unsigned long count);
+void ash_engine_revoke(struct ash_device *dev, u64 job_id);
 
 /* stats.c */
 int ash_device_info_ioctl(struct file *file, void __user *uarg,

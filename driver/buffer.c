@@ -61,7 +61,7 @@ static int ash_buffer_alloc_pages(struct ash_buffer *buf, int nid)
 	int ret;
 
 	buf->pages = kvmalloc_array(buf->nr_pages, sizeof(*buf->pages),
-				    GFP_KERNEL);
+				    GFP_KERNEL_ACCOUNT);
 	if (!buf->pages)
 		return -ENOMEM;
 
@@ -104,9 +104,17 @@ err_free:
 	return ret;
 }
 
+static bool ash_space_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct ash_buffer, space_node)->range.start <
+	       rb_entry(b, struct ash_buffer, space_node)->range.start;
+}
+
 /*
  * Give @buf a range of the device address space, so that jobs can name it
- * by device address and the engine can map it.
+ * by device address and the engine can map it.  Nothing an earlier owner
+ * of the range had is mapped there: its release unmapped the range, and
+ * the engine's faults cannot map a page of a buffer already gone.
  */
 static int ash_buffer_place(struct ash_device *dev, struct ash_buffer *buf)
 {
@@ -114,12 +122,25 @@ static int ash_buffer_place(struct ash_device *dev, struct ash_buffer *buf)
 
 	spin_lock(&dev->space_lock);
 	ret = ash_range_alloc(&dev->space, &buf->range, buf->nr_pages);
+	if (!ret)
+		rb_add(&buf->space_node, &dev->space_tree, ash_space_less);
 	spin_unlock(&dev->space_lock);
-	if (ret)
-		return ret;
-	/* Nothing the engine mapped for an earlier owner survives. */
+	return ret;
+}
+
+/*
+ * Take @buf's range back, and out of the engine's reach, under the lock
+ * the engine's faults take (see ash_engine_fault()).
+ */
+static void ash_buffer_unplace(struct ash_device *dev, struct ash_buffer *buf)
+{
+	down_write(&dev->engine_rwsem);
+	spin_lock(&dev->space_lock);
+	rb_erase(&buf->space_node, &dev->space_tree);
+	ash_range_free(&dev->space, &buf->range);
+	spin_unlock(&dev->space_lock);
 	ash_engine_unmap_range(dev, buf->range.start, buf->nr_pages);
-	return 0;
+	up_write(&dev->engine_rwsem);
 }
 
 static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
@@ -144,7 +165,7 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 	if (ret)
 		goto err_count;
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto err_uncharge;
@@ -190,10 +211,7 @@ static void ash_buffer_release(struct kref *ref)
 	 * Out of the engine's reach first, then the pages, then the charge:
 	 * the charge always covers what is still held.
 	 */
-	spin_lock(&dev->space_lock);
-	ash_range_free(&dev->space, &buf->range);
-	spin_unlock(&dev->space_lock);
-	ash_engine_unmap_range(dev, buf->range.start, buf->nr_pages);
+	ash_buffer_unplace(dev, buf);
 	ash_buffer_free_pages(buf->pages, buf->nr_pages);
 	kvfree(buf->pages);
 	spin_lock(&dev->mem_lock);
@@ -227,23 +245,32 @@ struct ash_buffer *ash_buffer_get(struct ash_context *ctx,
 
 /*
  * The buffer whose device range holds page @index, with a reference, or
- * NULL.  The space's lock keeps the buffer from leaving the space (and
- * being freed) between the lookup and the reference; a buffer already on
- * its way out has no references left and is not taken.
+ * NULL: the one placed with the greatest start at or below @index, if it
+ * reaches that far; logarithmic in the buffers on the device.  The space's
+ * lock keeps the buffer from leaving the space (and being freed) between
+ * the lookup and the reference; a buffer already on its way out has no
+ * references left and is not taken.
  */
 struct ash_buffer *ash_buffer_get_by_page(struct ash_device *dev,
 					  unsigned long index)
 {
-	struct ash_buffer *buf = NULL;
-	struct ash_range *r;
+	struct ash_buffer *buf = NULL, *b;
+	struct rb_node *n;
 
 	spin_lock(&dev->space_lock);
-	r = ash_range_find(&dev->space, index);
-	if (r) {
-		buf = container_of(r, struct ash_buffer, range);
-		if (!kref_get_unless_zero(&buf->ref))
-			buf = NULL;
+	n = dev->space_tree.rb_node;
+	while (n) {
+		b = rb_entry(n, struct ash_buffer, space_node);
+		if (index < b->range.start) {
+			n = n->rb_left;
+		} else {
+			buf = b;
+			n = n->rb_right;
+		}
 	}
+	if (buf && (index - buf->range.start >= buf->range.size ||
+		    !kref_get_unless_zero(&buf->ref)))
+		buf = NULL;
 	spin_unlock(&dev->space_lock);
 	return buf;
 }
@@ -271,7 +298,7 @@ int ash_buffer_alloc_ioctl(struct ash_context *ctx, void __user *uarg,
 		return PTR_ERR(buf);
 	ret = xa_alloc_cyclic(&ctx->buffers, &buf->handle, buf,
 			      XA_LIMIT(1, ASH_HANDLE_MAX), &ctx->next_handle,
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		ash_buffer_put(buf);
 		return ret == -EBUSY ? -EMFILE : ret;

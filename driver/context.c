@@ -24,7 +24,8 @@ struct ash_context *ash_context_create(void)
 {
 	struct ash_context *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	/* Each open file is the opener's memory: its cgroup pays. */
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ctx->ref);
@@ -34,6 +35,7 @@ struct ash_context *ash_context_create(void)
 	atomic_set(&ctx->nr_buffers, 0);
 	atomic64_set(&ctx->mem_used, 0);
 	init_waitqueue_head(&ctx->wq);
+	ctx->failures = RB_ROOT;
 	INIT_LIST_HEAD(&ctx->jobs);
 	return ctx;
 }
@@ -58,7 +60,7 @@ static void ash_context_release(struct kref *ref)
 		dev->nr_contexts--;
 		mutex_unlock(&ash_registry_lock);
 	}
-	kvfree(ctx->history);
+	ash_context_failures_free(ctx);
 	put_pid(ctx->pid);
 	kfree(ctx);
 }
@@ -99,7 +101,6 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 {
 	struct ash_partition *part;
 	struct ash_bind b;
-	s32 *history;
 	int ret;
 
 	ret = ash_copy_in(&b, sizeof(b), uarg, usize);
@@ -108,10 +109,6 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 	if (b.flags || b.pad || !ash_is_zero(b.reserved, sizeof(b.reserved)) ||
 	    !ash_name_valid(b.partition))
 		return -EINVAL;
-	history = kvcalloc(ASH_FENCE_HISTORY, sizeof(*history), GFP_KERNEL);
-	if (!history)
-		return -ENOMEM;
-
 	mutex_lock(&ash_registry_lock);
 	if (ctx->part) {
 		ret = -EBUSY;
@@ -130,13 +127,12 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 		ret = -EUSERS;
 		goto out_unlock;
 	}
-	ret = xa_alloc(&ash_contexts, &ctx->id, ctx, xa_limit_31b, GFP_KERNEL);
+	ret = xa_alloc(&ash_contexts, &ctx->id, ctx, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto out_unlock;
 	part->nr_contexts++;
 	part->dev->nr_contexts++;
-	ctx->history = history;
-	history = NULL;
 	spin_lock(&part->dev->sched_lock);
 	ash_sched_entity_init(&part->sched, &ctx->sched);
 	spin_unlock(&part->dev->sched_lock);
@@ -147,7 +143,6 @@ int ash_context_bind_ioctl(struct ash_context *ctx, void __user *uarg,
 	smp_store_release(&ctx->part, part);
 out_unlock:
 	mutex_unlock(&ash_registry_lock);
-	kvfree(history);
 	return ret;
 }
 

@@ -1,32 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * accelshare - jobs: submission, checking, fences and completion.
+ * accelshare - jobs: submission, the envelope check, fences, and a job's
+ * whole life until it is freed.
  *
- * A tenant submits a command buffer.  Every operand is looked up in the
- * context's own handle table, checked against the buffer's size and access
- * mode and against what the opcode may do with it, and translated to a
- * device address; the engine never sees a handle or a length the driver
- * did not check.  The job then waits in its context's queue until the
- * scheduler hands it to the engine (engine.c), and completes with the
- * engine's status.  Jobs of a context complete in submission order: the
- * scheduler takes a context's jobs oldest first and the engine runs one at
- * a time.
+ * A tenant submits a command buffer.  The driver checks each command's
+ * envelope without knowing what the op means (uapi/accelshare.h): every
+ * operand is looked up in the context's own handle table, checked against
+ * the buffer's size and access mode, and translated to a device address,
+ * so the engine never sees a handle or a range the driver did not check.
+ * What an opcode means is the engine's to enforce.
+ *
+ * A job's states, all under the device's sched_lock:
+ *
+ *   QUEUED --fetch--> RUNNING --the engine gives it back--> freed
+ *     |                 |   \--the engine dies or is detached--> freed (-EIO)
+ *     |                 |
+ *     |                 \--job_timeout_ms passes (watchdog)--> TIMED_OUT
+ *     |                      (-ETIMEDOUT to the tenant; the job keeps its
+ *     |                      buffers while the engine may still touch them)
+ *     |                        |--the engine gives it back--> freed
+ *     |                        \--another job_timeout_ms passes: the engine
+ *     |                           is detached and killed--> freed
+ *     \--the context closes or is banned, or the job is chained to a
+ *        failed one--> freed (-ECANCELED, or the failed job's status)
+ *
+ * The fence is signalled -- its status recorded, the context's completed
+ * fence advanced, waiters woken -- when a job leaves QUEUED or RUNNING for
+ * good (the arrows to TIMED_OUT and to freed from those two).  Jobs of a
+ * context are signalled in submission order: the scheduler takes a
+ * context's jobs oldest first, the engine has one at a time, and a timed
+ * out job is signalled before the next job of anyone can be fetched.
  */
 #include <linux/ktime.h>
+#include <linux/rbtree.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "accelshare_drv.h"
 
+enum ash_job_state {
+	ASH_JOB_QUEUED,
+	ASH_JOB_RUNNING,
+	ASH_JOB_TIMED_OUT,
+};
+
+/**
+ * struct ash_fence_failure - a job that failed, kept for later waits
+ * @node: in its context's @failures, by @fence.
+ * @fence: the job's fence.
+ * @status: its negative errno.
+ */
+struct ash_fence_failure {
+	struct rb_node node;
+	u64 fence;
+	s32 status;
+};
+
 /**
  * struct ash_job - one submitted command buffer
- * @link: in its context's queue while queued.
+ * @link: in its context's queue while queued, on a list of jobs to free
+ *	after that.
  * @ctx: the submitter; the job holds a reference.
+ * @state: see the file comment.
  * @fence: its fence in @ctx.
  * @id: unique on the device, for the engine.
  * @flags: ASH_SUBMIT_*.
  * @queued_ns: when it was queued.
+ * @started_ns: when the engine fetched it.
+ * @timeout_ns: its watchdog limit, from @started_ns.
+ * @charged_ns: busy time charged when it timed out.
+ * @bytes: kernel memory it holds, counted in its partition's job_bytes
+ *	from queueing to freeing.
+ * @failure: the record to keep if it fails, allocated with the job so that
+ *	completing it never allocates; NULL once used.
  * @nr_bufs: entries in @bufs.
  * @bufs: the buffers its operands name, each with a reference.
  * @nr_commands: entries in @cmds.
@@ -35,73 +83,50 @@
 struct ash_job {
 	struct list_head link;
 	struct ash_context *ctx;
+	enum ash_job_state state;
 	u64 fence;
 	u64 id;
 	u32 flags;
 	u64 queued_ns;
+	u64 started_ns;
+	u64 timeout_ns;
+	u64 charged_ns;
+	size_t bytes;
+	struct ash_fence_failure *failure;
 	u32 nr_bufs;
 	struct ash_buffer **bufs;
 	u32 nr_commands;
 	struct ash_command cmds[];
 };
 
+/* --- the envelope ----------------------------------------------------------- */
+
 /*
- * What each opcode may do with its operands: how many it takes and, for
- * each, the access it must ask for.  An output may also be read (GEMM's C
- * with beta != 0, an in-place op); an input is read only.
+ * Check one command's envelope in place and translate its operands.  Op by
+ * op rules (how many operands, which must be writable, what the parameters
+ * say) are not the driver's.
  */
-#define ASH_IN	ASH_OPERAND_READ
-#define ASH_OUT	ASH_OPERAND_WRITE
-static const struct {
-	u8 nr;
-	u8 access[ASH_CMD_MAX_OPERANDS];
-} ash_op_operands[ASH_OP_COUNT] = {
-	[ASH_OP_NOP] = { 0 },
-	[ASH_OP_COPY] = { 2, { ASH_OUT, ASH_IN } },
-	[ASH_OP_FILL] = { 1, { ASH_OUT } },
-	[ASH_OP_GEMM] = { 3, { ASH_OUT, ASH_IN, ASH_IN } },
-	[ASH_OP_ADD] = { 3, { ASH_OUT, ASH_IN, ASH_IN } },
-	[ASH_OP_MUL] = { 3, { ASH_OUT, ASH_IN, ASH_IN } },
-	[ASH_OP_SILU] = { 2, { ASH_OUT, ASH_IN } },
-	[ASH_OP_GELU] = { 2, { ASH_OUT, ASH_IN } },
-	[ASH_OP_RMSNORM] = { 3, { ASH_OUT, ASH_IN, ASH_IN } },
-	[ASH_OP_SOFTMAX] = { 2, { ASH_OUT, ASH_IN } },
-	[ASH_OP_ROPE] = { 2, { ASH_OUT, ASH_IN } },
-	[ASH_OP_EMBEDDING] = { 3, { ASH_OUT, ASH_IN, ASH_IN } },
-};
-
-static bool ash_operand_access_ok(u32 flags, u8 access)
-{
-	if (access == ASH_OUT)
-		return flags == ASH_OPERAND_WRITE ||
-		       flags == (ASH_OPERAND_READ | ASH_OPERAND_WRITE);
-	return flags == ASH_OPERAND_READ;
-}
-
-/* Check one command of @job in place and translate its operands. */
 static int ash_command_check(struct ash_context *ctx, struct ash_job *job,
 			     struct ash_command *cmd)
 {
+	const u32 known = ASH_OPERAND_READ | ASH_OPERAND_WRITE;
 	struct ash_operand *op;
 	struct ash_buffer *buf;
 	u32 i, nr;
 
-	if (cmd->opcode >= ASH_OP_COUNT || cmd->flags ||
+	if (cmd->flags || cmd->nr_operands > ASH_CMD_MAX_OPERANDS ||
 	    cmd->params_size > ASH_CMD_PARAMS_MAX ||
 	    !ash_is_zero(cmd->params + cmd->params_size,
 			 ASH_CMD_PARAMS_MAX - cmd->params_size))
 		return -EINVAL;
-	nr = ash_op_operands[cmd->opcode].nr;
-	if (cmd->nr_operands != nr ||
-	    !ash_is_zero(&cmd->operands[nr],
+	nr = cmd->nr_operands;
+	if (!ash_is_zero(&cmd->operands[nr],
 			 (ASH_CMD_MAX_OPERANDS - nr) * sizeof(*op)))
 		return -EINVAL;
 
 	for (i = 0; i < nr; i++) {
 		op = &cmd->operands[i];
-		if (!ash_operand_access_ok(op->flags,
-					   ash_op_operands[cmd->opcode].access[i]) ||
-		    !op->length)
+		if (!op->flags || (op->flags & ~known) || !op->length)
 			return -EINVAL;
 		buf = ash_buffer_get(ctx, op->handle);
 		if (!buf)
@@ -119,38 +144,74 @@ static int ash_command_check(struct ash_context *ctx, struct ash_job *job,
 }
 
 /* Drop what a job holds; may sleep (the last buffer put frees pages). */
-static void ash_job_free(struct ash_job *job)
+static void ash_job_destroy(struct ash_job *job)
 {
 	u32 i;
 
 	for (i = 0; i < job->nr_bufs; i++)
 		ash_buffer_put(job->bufs[i]);
 	kvfree(job->bufs);
+	kfree(job->failure);
 	ash_context_put(job->ctx);
 	kvfree(job);
 }
 
+/* A job that was queued: its kernel memory leaves its partition's count. */
+static void ash_job_free(struct ash_job *job)
+{
+	struct ash_partition *part = job->ctx->part;
+
+	spin_lock(&part->dev->sched_lock);
+	part->job_bytes -= job->bytes;
+	spin_unlock(&part->dev->sched_lock);
+	ash_job_destroy(job);
+}
+
+/*
+ * Wake each job's waiters and free it; @jobs is left empty.  Without
+ * locks: the last put of a buffer takes the device's engine_rwsem.
+ */
+void ash_jobs_free(struct list_head *jobs)
+{
+	struct ash_job *job, *tmp;
+
+	list_for_each_entry_safe(job, tmp, jobs, link) {
+		wake_up_all(&job->ctx->wq);
+		ash_job_free(job);
+	}
+	INIT_LIST_HEAD(jobs);
+}
+
+/*
+ * Memory a tenant's submissions make the kernel hold is charged to its
+ * memory cgroup (GFP_KERNEL_ACCOUNT), as for pipes and io_uring, and
+ * counted against its partition's ASH_PART_MAX_JOB_BYTES.
+ */
 static struct ash_job *ash_job_create(struct ash_context *ctx,
 				      const struct ash_submit *s)
 {
 	const u8 __user *ucmds = u64_to_user_ptr(s->commands);
+	size_t nbufs = (size_t)s->nr_commands * ASH_CMD_MAX_OPERANDS;
 	struct ash_job *job;
 	u32 i;
 	int ret;
 
-	job = kvzalloc(struct_size(job, cmds, s->nr_commands), GFP_KERNEL);
+	job = kvzalloc(struct_size(job, cmds, s->nr_commands),
+		       GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
-	job->bufs = kvcalloc((size_t)s->nr_commands * ASH_CMD_MAX_OPERANDS,
-			     sizeof(*job->bufs), GFP_KERNEL);
-	if (!job->bufs) {
-		kvfree(job);
-		return ERR_PTR(-ENOMEM);
-	}
 	INIT_LIST_HEAD(&job->link);
 	kref_get(&ctx->ref);
 	job->ctx = ctx;
 	job->nr_commands = s->nr_commands;
+	job->bufs = kvcalloc(nbufs, sizeof(*job->bufs), GFP_KERNEL_ACCOUNT);
+	job->failure = kmalloc(sizeof(*job->failure), GFP_KERNEL_ACCOUNT);
+	if (!job->bufs || !job->failure) {
+		ret = -ENOMEM;
+		goto err_destroy;
+	}
+	job->bytes = struct_size(job, cmds, s->nr_commands) +
+		     nbufs * sizeof(*job->bufs) + sizeof(*job->failure);
 
 	for (i = 0; i < s->nr_commands; i++) {
 		ret = copy_struct_from_user(&job->cmds[i], sizeof(job->cmds[i]),
@@ -158,13 +219,113 @@ static struct ash_job *ash_job_create(struct ash_context *ctx,
 					    s->command_size);
 		if (!ret)
 			ret = ash_command_check(ctx, job, &job->cmds[i]);
-		if (ret) {
-			ash_job_free(job);
-			return ERR_PTR(ret);
-		}
+		if (ret)
+			goto err_destroy;
 	}
 	return job;
+
+err_destroy:
+	ash_job_destroy(job);
+	return ERR_PTR(ret);
 }
+
+/* --- fences ------------------------------------------------------------------ */
+
+static int ash_failure_cmp(const void *key, const struct rb_node *node)
+{
+	u64 fence = *(const u64 *)key;
+	u64 f = rb_entry(node, struct ash_fence_failure, node)->fence;
+
+	return fence < f ? -1 : fence > f;
+}
+
+static bool ash_failure_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct ash_fence_failure, node)->fence <
+	       rb_entry(b, struct ash_fence_failure, node)->fence;
+}
+
+/* Status of @fence, which has completed; under the device's sched_lock. */
+static s32 ash_fence_status(struct ash_context *ctx, u64 fence)
+{
+	struct rb_node *n = rb_find(&fence, &ctx->failures, ash_failure_cmp);
+
+	return n ? rb_entry(n, struct ash_fence_failure, node)->status : 0;
+}
+
+static bool ash_fence_done(struct ash_context *ctx, u64 fence)
+{
+	return READ_ONCE(ctx->completed) >= fence;
+}
+
+/* The context is released: its failure records go with it. */
+void ash_context_failures_free(struct ash_context *ctx)
+{
+	struct ash_fence_failure *f, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(f, tmp, &ctx->failures, node)
+		kfree(f);
+	ctx->failures = RB_ROOT;
+}
+
+static void ash_jobs_cancel_locked(struct ash_device *dev,
+				   struct ash_context *ctx,
+				   struct list_head *free);
+
+/* From now on the context's submissions fail with -ECANCELED. */
+static void ash_context_ban_locked(struct ash_device *dev,
+				   struct ash_context *ctx,
+				   struct list_head *free)
+{
+	if (ctx->banned)
+		return;
+	ctx->banned = true;
+	ash_jobs_cancel_locked(dev, ctx, free);
+}
+
+/*
+ * Signal @job's fence with @status: count it, keep its failure record,
+ * advance the context's timeline.  The caller wakes the waiters.
+ */
+static void ash_job_signal_locked(struct ash_device *dev, struct ash_job *job,
+				  int status, struct list_head *free)
+{
+	struct ash_context *ctx = job->ctx;
+	struct ash_partition *part = ctx->part;
+	struct ash_fence_failure *f = job->failure;
+
+	lockdep_assert_held(&dev->sched_lock);
+	ctx->jobs_completed++;
+	part->jobs_completed++;
+	if (status) {
+		ctx->jobs_failed++;
+		part->jobs_failed++;
+		f->fence = job->fence;
+		f->status = status;
+		rb_add(&f->node, &ctx->failures, ash_failure_less);
+		job->failure = NULL;
+		if (++ctx->nr_failures >= ASH_CTX_MAX_FAILURES)
+			ash_context_ban_locked(dev, ctx, free);
+	}
+	WRITE_ONCE(ctx->completed, job->fence);
+}
+
+/* Busy time a job used: the context's, the partition's and the device's. */
+static void ash_job_charge_locked(struct ash_device *dev, struct ash_job *job,
+				  u64 busy_ns)
+{
+	struct ash_context *ctx = job->ctx;
+
+	lockdep_assert_held(&dev->sched_lock);
+	if (!busy_ns)
+		return;
+	ash_sched_charge(&dev->sched, &ctx->sched, busy_ns);
+	ctx->busy_ns += busy_ns;
+	ctx->part->busy_ns += busy_ns;
+	dev->busy_ns += busy_ns;
+}
+
+/* --- submit, wait, poll -------------------------------------------------------- */
 
 int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 			 unsigned int usize)
@@ -187,6 +348,8 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 		return -EINVAL;
 	if (!part)
 		return -EBADFD;
+	if (READ_ONCE(ctx->banned))
+		return -ECANCELED;
 	/*
 	 * The fence is written after the job is queued, when it can no
 	 * longer be taken back: make sure it can be written now.
@@ -200,12 +363,17 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 
 	dev = part->dev;
 	spin_lock(&dev->sched_lock);
-	if (ctx->nr_queued >= ASH_CTX_MAX_QUEUED ||
-	    part->nr_queued >= ASH_PART_MAX_QUEUED) {
-		spin_unlock(&dev->sched_lock);
-		ash_job_free(job);
-		return -EAGAIN;
+	if (ctx->banned) {
+		ret = -ECANCELED;
+		goto err_unlock;
 	}
+	if (ctx->nr_queued >= ASH_CTX_MAX_JOBS ||
+	    part->nr_queued >= ASH_PART_MAX_JOBS ||
+	    job->bytes > ASH_PART_MAX_JOB_BYTES - part->job_bytes) {
+		ret = -EAGAIN;
+		goto err_unlock;
+	}
+	job->state = ASH_JOB_QUEUED;
 	job->fence = ++ctx->last_fence;
 	job->id = ++dev->next_job_id;
 	job->flags = s.flags;
@@ -213,6 +381,7 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 	list_add_tail(&job->link, &ctx->jobs);
 	ctx->nr_queued++;
 	part->nr_queued++;
+	part->job_bytes += job->bytes;
 	dev->nr_queued++;
 	ash_sched_enqueue(&dev->sched, &ctx->sched);
 	s.fence = job->fence;
@@ -220,19 +389,11 @@ int ash_job_submit_ioctl(struct ash_context *ctx, void __user *uarg,
 	wake_up_interruptible(&dev->engine_wq);
 
 	return put_user(s.fence, ufence) ? -EFAULT : 0;
-}
 
-/* Status of @fence, which has completed; under the device's sched_lock. */
-static s32 ash_fence_status(struct ash_context *ctx, u64 fence)
-{
-	if (ctx->completed - fence >= ASH_FENCE_HISTORY)
-		return -ESTALE;
-	return ctx->history[fence % ASH_FENCE_HISTORY];
-}
-
-static bool ash_fence_done(struct ash_context *ctx, u64 fence)
-{
-	return READ_ONCE(ctx->completed) >= fence;
+err_unlock:
+	spin_unlock(&dev->sched_lock);
+	ash_job_destroy(job);
+	return ret;
 }
 
 int ash_job_wait_ioctl(struct ash_context *ctx, void __user *uarg,
@@ -288,16 +449,68 @@ __poll_t ash_job_poll(struct ash_context *ctx)
 	return idle ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-/**
- * ash_job_take_locked() - take the job the scheduler picks, if any
- * @dev: the device, with sched_lock held.
- * @failed: chained jobs whose previous job failed are completed on the way
- *	and put here, for the caller to ash_job_done() without the lock.
- *
- * Return: the job to run, off its queue, or NULL if nothing is queued.
+/* --- leaving the queue --------------------------------------------------------- */
+
+/* Take @job off its context's queue and out of the scheduler's counts. */
+static void ash_job_unqueue_locked(struct ash_device *dev, struct ash_job *job)
+{
+	struct ash_context *ctx = job->ctx;
+
+	list_del_init(&job->link);
+	ctx->nr_queued--;
+	ctx->part->nr_queued--;
+	dev->nr_queued--;
+}
+
+/*
+ * Cancel every queued job of @ctx: they complete with -ECANCELED, without
+ * running, and go on @free.
  */
-struct ash_job *ash_job_take_locked(struct ash_device *dev,
-				    struct list_head *failed)
+static void ash_jobs_cancel_locked(struct ash_device *dev,
+				   struct ash_context *ctx,
+				   struct list_head *free)
+{
+	struct ash_job *job;
+
+	lockdep_assert_held(&dev->sched_lock);
+	/* Head first each time: a signal below may ban the context, which
+	 * cancels what is left from within. */
+	while (!list_empty(&ctx->jobs)) {
+		job = list_first_entry(&ctx->jobs, struct ash_job, link);
+		ash_sched_dequeue(&dev->sched, &ctx->sched);
+		ash_job_unqueue_locked(dev, job);
+		ash_job_signal_locked(dev, job, -ECANCELED, free);
+		list_add_tail(&job->link, free);
+	}
+}
+
+/*
+ * The context is closing: its queued jobs will never run.  They complete
+ * as cancelled (nobody waits for them any more), and the scheduler forgets
+ * them.  A job the engine has holds the context until it is freed.
+ */
+void ash_jobs_cancel(struct ash_context *ctx)
+{
+	struct ash_partition *part = ctx->part;
+	struct ash_device *dev;
+	LIST_HEAD(free);
+
+	if (!part)
+		return;
+	dev = part->dev;
+	spin_lock(&dev->sched_lock);
+	ash_jobs_cancel_locked(dev, ctx, &free);
+	spin_unlock(&dev->sched_lock);
+	ash_jobs_free(&free);
+}
+
+/*
+ * The job the scheduler picks, off its queue, or NULL if nothing is queued.
+ * Chained jobs whose previous job failed complete on the way, with that
+ * job's status, and go on @free.
+ */
+static struct ash_job *ash_job_take_locked(struct ash_device *dev,
+					   struct list_head *free)
 {
 	struct ash_sched_entity *e;
 	struct ash_context *ctx;
@@ -309,10 +522,7 @@ struct ash_job *ash_job_take_locked(struct ash_device *dev,
 	while ((e = ash_sched_pick(&dev->sched))) {
 		ctx = container_of(e, struct ash_context, sched);
 		job = list_first_entry(&ctx->jobs, struct ash_job, link);
-		list_del_init(&job->link);
-		ctx->nr_queued--;
-		ctx->part->nr_queued--;
-		dev->nr_queued--;
+		ash_job_unqueue_locked(dev, job);
 		wait = ktime_get_ns() - job->queued_ns;
 		ctx->wait_ns += wait;
 		ctx->part->wait_ns += wait;
@@ -324,58 +534,63 @@ struct ash_job *ash_job_take_locked(struct ash_device *dev,
 			 ash_fence_status(ctx, job->fence - 1) : 0;
 		if (!status)
 			return job;
-		ash_job_complete_locked(dev, job, status, 0);
-		list_add_tail(&job->link, failed);
+		ash_job_signal_locked(dev, job, status, free);
+		list_add_tail(&job->link, free);
 	}
 	return NULL;
 }
 
+/* --- the engine's side ------------------------------------------------------------ */
+
 /**
- * ash_job_complete_locked() - account a job that ran, failed or was cancelled
- * @dev: the device, with sched_lock held.
- * @job: the job, no longer queued.
- * @status: 0 or a negative errno for the tenant's wait.
- * @busy_ns: engine time it used.
+ * ash_job_fetch() - give an engine the next job the scheduler picks
+ * @eng: the engine.
+ * @nonblock: -EAGAIN instead of sleeping when nothing is queued.
+ * @timeout_ns: set to the job's watchdog limit.
  *
- * The caller then calls ash_job_done() without the lock.
+ * Return: the job, now RUNNING and the engine's, or an ERR_PTR: -EBUSY the
+ * engine has one, -ENODEV it was detached, -EAGAIN, -ERESTARTSYS.
  */
-void ash_job_complete_locked(struct ash_device *dev, struct ash_job *job,
-			     int status, u64 busy_ns)
+struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
+			      u64 *timeout_ns)
 {
-	struct ash_context *ctx = job->ctx;
-	struct ash_partition *part = ctx->part;
+	struct ash_device *dev = eng->dev;
+	struct ash_job *job;
+	LIST_HEAD(free);
 
-	lockdep_assert_held(&dev->sched_lock);
-	if (busy_ns)
-		ash_sched_charge(&dev->sched, &ctx->sched, busy_ns);
-	ctx->busy_ns += busy_ns;
-	part->busy_ns += busy_ns;
-	dev->busy_ns += busy_ns;
-	ctx->jobs_completed++;
-	part->jobs_completed++;
-	if (status) {
-		ctx->jobs_failed++;
-		part->jobs_failed++;
+	for (;;) {
+		spin_lock(&dev->sched_lock);
+		if (eng->detached) {
+			spin_unlock(&dev->sched_lock);
+			return ERR_PTR(-ENODEV);
+		}
+		if (eng->running) {
+			spin_unlock(&dev->sched_lock);
+			return ERR_PTR(-EBUSY);
+		}
+		job = ash_job_take_locked(dev, &free);
+		if (job) {
+			job->state = ASH_JOB_RUNNING;
+			job->started_ns = ktime_get_ns();
+			job->timeout_ns = (u64)dev->job_timeout_ms *
+					  NSEC_PER_MSEC;
+			eng->running = job;
+			mod_delayed_work(system_wq, &dev->watchdog,
+					 nsecs_to_jiffies(job->timeout_ns) + 1);
+		}
+		spin_unlock(&dev->sched_lock);
+		ash_jobs_free(&free);
+		if (job)
+			break;
+		if (nonblock)
+			return ERR_PTR(-EAGAIN);
+		if (wait_event_interruptible(dev->engine_wq,
+					     READ_ONCE(dev->nr_queued) ||
+					     READ_ONCE(eng->detached)))
+			return ERR_PTR(-ERESTARTSYS);
 	}
-	ctx->history[job->fence % ASH_FENCE_HISTORY] = status;
-	WRITE_ONCE(ctx->completed, job->fence);
-}
-
-/* After ash_job_complete_locked(): wake the waiters, drop the job. */
-void ash_job_done(struct ash_job *job)
-{
-	wake_up_all(&job->ctx->wq);
-	ash_job_free(job);
-}
-
-/* ash_job_done() for each job on @jobs, which is left empty. */
-void ash_jobs_done(struct list_head *jobs)
-{
-	struct ash_job *job, *tmp;
-
-	list_for_each_entry_safe(job, tmp, jobs, link)
-		ash_job_done(job);
-	INIT_LIST_HEAD(jobs);
+	*timeout_ns = job->timeout_ns;
+	return job;
 }
 
 u64 ash_job_id(const struct ash_job *job)
@@ -402,30 +617,146 @@ int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 }
 
 /*
- * The context is closing: its queued jobs will never run.  They complete
- * as cancelled (nobody waits for them any more), and the scheduler forgets
- * them.  A job the engine is running finishes on its own and holds the
- * context until then.
+ * The engine's running job leaves it: signalled with @status unless the
+ * watchdog did already.  Returns the job, for the caller to free without
+ * the lock, or NULL if the engine had none.
  */
-void ash_jobs_cancel(struct ash_context *ctx)
+static struct ash_job *ash_job_release_locked(struct ash_engine *eng,
+					      int status, u64 busy_ns,
+					      struct list_head *free)
 {
-	struct ash_partition *part = ctx->part;
-	struct ash_device *dev;
-	struct ash_job *job;
-	LIST_HEAD(cancelled);
+	struct ash_device *dev = eng->dev;
+	struct ash_job *job = eng->running;
 
-	if (!part)
-		return;
-	dev = part->dev;
-	spin_lock(&dev->sched_lock);
-	list_splice_init(&ctx->jobs, &cancelled);
-	list_for_each_entry(job, &cancelled, link) {
-		ash_sched_dequeue(&dev->sched, &ctx->sched);
-		ctx->nr_queued--;
-		part->nr_queued--;
-		dev->nr_queued--;
-		ash_job_complete_locked(dev, job, -ECANCELED, 0);
+	lockdep_assert_held(&dev->sched_lock);
+	if (!job)
+		return NULL;
+	eng->running = NULL;
+	cancel_delayed_work(&dev->watchdog);
+	if (job->state == ASH_JOB_RUNNING) {
+		ash_job_charge_locked(dev, job, busy_ns);
+		ash_job_signal_locked(dev, job, status, free);
+	} else if (busy_ns > job->charged_ns) {
+		/* It ran on past the timeout: that time is the job's too. */
+		ash_job_charge_locked(dev, job, busy_ns - job->charged_ns);
 	}
+	list_add_tail(&job->link, free);
+	return job;
+}
+
+/* The engine could not take the job it fetched: it fails with -EIO. */
+void ash_job_fetch_failed(struct ash_engine *eng, struct ash_job *job)
+{
+	struct ash_device *dev = eng->dev;
+	LIST_HEAD(free);
+
+	spin_lock(&dev->sched_lock);
+	if (eng->running == job)
+		ash_job_release_locked(eng, -EIO, 0, &free);
 	spin_unlock(&dev->sched_lock);
-	ash_jobs_done(&cancelled);
+	ash_jobs_free(&free);
+}
+
+/**
+ * ash_job_give_back() - the engine reports its job done
+ * @eng: the engine.
+ * @id: the job's id.
+ * @status: 0 or a negative errno, for the tenant's wait.
+ * @busy_ns: engine time it used.
+ *
+ * Return: 0, -ENOENT the engine has no such job, -ENODEV it was detached.
+ */
+int ash_job_give_back(struct ash_engine *eng, u64 id, int status, u64 busy_ns)
+{
+	struct ash_device *dev = eng->dev;
+	LIST_HEAD(free);
+	int ret = 0;
+
+	spin_lock(&dev->sched_lock);
+	if (eng->detached)
+		ret = -ENODEV;
+	else if (!eng->running || eng->running->id != id)
+		ret = -ENOENT;
+	else
+		ash_job_release_locked(eng, status, busy_ns, &free);
+	spin_unlock(&dev->sched_lock);
+	ash_jobs_free(&free);
+	return ret;
+}
+
+/*
+ * The engine is gone (its file closed) or detached: a job it was running
+ * fails with -EIO; one the watchdog failed already is only released.  The
+ * job goes on @free, for ash_jobs_free() once the engine can reach none of
+ * its buffers any more.
+ */
+void ash_job_engine_gone_locked(struct ash_engine *eng, struct list_head *free)
+{
+	lockdep_assert_held(&eng->dev->sched_lock);
+	ash_job_release_locked(eng, -EIO, 0, free);
+}
+
+/* --- the watchdog ------------------------------------------------------------------ */
+
+/*
+ * The running job passed its limit: the tenant learns -ETIMEDOUT now and is
+ * charged the time so far; the engine should abandon the job at its next
+ * command (it knows the limit from the fetch).  A context whose jobs keep
+ * timing out is banned.
+ */
+static void ash_job_time_out_locked(struct ash_device *dev, struct ash_job *job,
+				    u64 now, struct list_head *free)
+{
+	struct ash_context *ctx = job->ctx;
+
+	job->state = ASH_JOB_TIMED_OUT;
+	job->charged_ns = now - job->started_ns;
+	ash_job_charge_locked(dev, job, job->charged_ns);
+	ctx->jobs_timed_out++;
+	ctx->part->jobs_timed_out++;
+	dev->jobs_timed_out++;
+	ash_job_signal_locked(dev, job, -ETIMEDOUT, free);
+	if (ctx->jobs_timed_out >= ASH_CTX_MAX_TIMEOUTS)
+		ash_context_ban_locked(dev, ctx, free);
+}
+
+void ash_job_watchdog(struct work_struct *work)
+{
+	struct ash_device *dev = container_of(to_delayed_work(work),
+					      struct ash_device, watchdog);
+	struct ash_context *woken = NULL;
+	u64 revoke = 0;
+	struct ash_job *job;
+	LIST_HEAD(free);
+	u64 now, end;
+
+	spin_lock(&dev->sched_lock);
+	job = dev->engine ? dev->engine->running : NULL;
+	if (!job)
+		goto out_unlock;
+	now = ktime_get_ns();
+	/* RUNNING: its limit; TIMED_OUT: the engine's grace to give it back. */
+	end = job->started_ns + job->timeout_ns *
+	      (job->state == ASH_JOB_RUNNING ? 1 : 2);
+	if (now < end) {
+		mod_delayed_work(system_wq, &dev->watchdog,
+				 nsecs_to_jiffies(end - now) + 1);
+	} else if (job->state == ASH_JOB_RUNNING) {
+		ash_job_time_out_locked(dev, job, now, &free);
+		woken = job->ctx;
+		kref_get(&woken->ref);
+		mod_delayed_work(system_wq, &dev->watchdog,
+				 nsecs_to_jiffies(job->timeout_ns) + 1);
+	} else {
+		revoke = job->id;	/* ids start at 1 */
+	}
+out_unlock:
+	spin_unlock(&dev->sched_lock);
+	if (woken) {
+		wake_up_all(&woken->wq);
+		ash_context_put(woken);
+	}
+	ash_jobs_free(&free);
+	if (revoke)
+		ash_engine_revoke(dev, revoke);
 }

@@ -36,6 +36,10 @@ static unsigned int ash_slice_us = 2000;
 module_param_named(slice_us, ash_slice_us, uint, 0444);
 MODULE_PARM_DESC(slice_us, "Scheduler time slice in microseconds (100..1000000, default 2000)");
 
+static unsigned int ash_job_timeout_ms = ASH_JOB_TIMEOUT_MS_DEFAULT;
+module_param_named(job_timeout_ms, ash_job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms, "Watchdog: a job running longer fails with -ETIMEDOUT (10..3600000 ms, default 10000)");
+
 /**
  * ash_copy_in() - copy an ioctl argument in, extensible by size
  * @karg: the kernel's struct.
@@ -257,6 +261,12 @@ static int __init ash_parse_params(u64 *capacity)
 		pr_err("slice_us=%u: must be 100..1000000\n", ash_slice_us);
 		return -EINVAL;
 	}
+	if (ash_job_timeout_ms < ASH_JOB_TIMEOUT_MS_MIN ||
+	    ash_job_timeout_ms > ASH_JOB_TIMEOUT_MS_MAX) {
+		pr_err("job_timeout_ms=%u: must be %u..%u\n", ash_job_timeout_ms,
+		       ASH_JOB_TIMEOUT_MS_MIN, ASH_JOB_TIMEOUT_MS_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -270,7 +280,7 @@ static int __init ash_init(void)
 		return ret;
 	ret = ash_device_create(0, ash_mappable ? ASH_DEVICE_HOST :
 				ASH_DEVICE_NOMAP, capacity, ash_numa_node,
-				ash_slice_us);
+				ash_slice_us, ash_job_timeout_ms);
 	if (ret)
 		return ret;
 	ret = misc_register(&ash_tenant_dev);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The device address space: first-fit allocation of ranges and lookup of
- * the range holding an address.
+ * The device address space: first-fit allocation of ranges.  (Lookups by
+ * address go through the driver's rbtree of buffers, buffer.c.)
  */
 #include "range.h"
 
@@ -63,15 +63,4 @@ void ash_range_free(struct ash_range_space *s, struct ash_range *r)
 	r->prev = NULL;
 	r->next = NULL;
 	s->count--;
-}
-
-/* The range holding @addr, or NULL. */
-struct ash_range *ash_range_find(const struct ash_range_space *s, u64 addr)
-{
-	struct ash_range *r;
-
-	for (r = s->first; r && r->start <= addr; r = r->next)
-		if (addr - r->start < r->size)
-			return r;
-	return NULL;
 }

@@ -31,10 +31,11 @@ struct ash_range {
  * @first: the lowest allocated range, or NULL.
  * @count: ranges allocated.
  *
- * Ranges are kept in a list sorted by address: allocation is first fit and
- * lookup a walk, both linear in the number of buffers on the device, which
- * is bounded by the partitions' buffer limits and small next to the cost of
- * allocating and zeroing a buffer's pages.
+ * Ranges are kept in a list sorted by address: allocation is first fit,
+ * linear in the number of buffers on the device, which is bounded by the
+ * partitions' buffer limits and small next to the cost of allocating and
+ * zeroing a buffer's pages.  Lookups by address, which the engine's page
+ * faults make, use the driver's rbtree (buffer.c), not this list.
  */
 struct ash_range_space {
 	u64 size;
@@ -45,6 +46,5 @@ struct ash_range_space {
 void ash_range_space_init(struct ash_range_space *s, u64 size);
 int ash_range_alloc(struct ash_range_space *s, struct ash_range *r, u64 size);
 void ash_range_free(struct ash_range_space *s, struct ash_range *r);
-struct ash_range *ash_range_find(const struct ash_range_space *s, u64 addr);
 
 #endif /* ACCELSHARE_RANGE_H */

@@ -20,8 +20,7 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || info.pad ||
-	    !ash_is_zero(info.reserved, sizeof(info.reserved)))
+	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	mutex_lock(&ash_registry_lock);
@@ -41,6 +40,9 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	spin_unlock(&dev->mem_lock);
 	spin_lock(&dev->sched_lock);
 	info.slice_us = dev->slice_us;
+	info.job_timeout_ms = dev->job_timeout_ms;
+	info.job_budget = dev->job_budget;
+	info.jobs_timed_out = dev->jobs_timed_out;
 	info.has_engine = !!dev->engine;
 	info.engine_pid = dev->engine ? pid_vnr(dev->engine->pid) : 0;
 	info.busy_ns = dev->busy_ns;
@@ -72,6 +74,7 @@ static void ash_partition_fill(struct ash_partition_info *info,
 	info->jobs_completed = part->jobs_completed;
 	info->jobs_failed = part->jobs_failed;
 	info->wait_ns = part->wait_ns;
+	info->jobs_timed_out = part->jobs_timed_out;
 	spin_unlock(&dev->sched_lock);
 	spin_lock(&dev->mem_lock);
 	info->mem_max = part->quota.max;
@@ -186,6 +189,8 @@ int ash_context_info_ioctl(struct file *file, void __user *uarg,
 		info.jobs_completed = ctx->jobs_completed;
 		info.jobs_failed = ctx->jobs_failed;
 		info.wait_ns = ctx->wait_ns;
+		info.jobs_timed_out = ctx->jobs_timed_out;
+		info.banned = ctx->banned;
 		spin_unlock(&ctx->part->dev->sched_lock);
 	}
 	mutex_unlock(&ash_registry_lock);

@@ -26,6 +26,7 @@ enum {
 	OPT_JSON,
 	OPT_WIDE,
 	OPT_SLICE_US,
+	OPT_JOB_TIMEOUT_MS,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -384,6 +385,8 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "slice-us", required_argument, NULL, OPT_SLICE_US },
+		{ "job-timeout-ms", required_argument, NULL,
+		  OPT_JOB_TIMEOUT_MS },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t dev;
@@ -403,6 +406,14 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 				    errlen))
 				return -1;
 			o->has_slice = true;
+			break;
+		case OPT_JOB_TIMEOUT_MS:
+			if (num_arg("--job-timeout-ms", optarg,
+				    ASH_JOB_TIMEOUT_MS_MIN,
+				    ASH_JOB_TIMEOUT_MS_MAX, &o->job_timeout_ms,
+				    err, errlen))
+				return -1;
+			o->has_timeout = true;
 			break;
 		case ':':
 			snprintf(err, errlen, "option %s needs a value",
@@ -436,9 +447,9 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 		return -1;
 	}
 	o->device = (uint32_t)dev;
-	if (!o->has_slice) {
+	if (!o->has_slice && !o->has_timeout) {
 		snprintf(err, errlen,
-			 "device set needs --slice-us US, the scheduler time slice in microseconds");
+			 "device set needs --slice-us US (the scheduler time slice) or --job-timeout-ms MS (the job watchdog), or both");
 		return -1;
 	}
 	return 0;

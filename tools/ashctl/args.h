@@ -74,13 +74,16 @@ struct simple_opts {
  * struct device_opts - "device set", parsed
  * @device: the device's number N.
  * @has_slice: --slice-us was given.
- * @slice_us: its value, ARGS_SLICE_US_MIN..ARGS_SLICE_US_MAX.
+ * @has_timeout: --job-timeout-ms was given.
  * @help: --help was given; nothing else is meaningful.
+ * @slice_us: its value, ARGS_SLICE_US_MIN..ARGS_SLICE_US_MAX.
+ * @job_timeout_ms: its value, ASH_JOB_TIMEOUT_MS_MIN..ASH_JOB_TIMEOUT_MS_MAX.
  */
 struct device_opts {
 	uint32_t device;
-	bool has_slice, help;
+	bool has_slice, has_timeout, help;
 	uint32_t slice_us;
+	uint32_t job_timeout_ms;
 };
 
 /* Checks @name against the UAPI's rule for partition names; on failure

@@ -304,14 +304,24 @@ int cmd_device_set(int argc, char **argv)
 	if (!ret) {
 		memset(&set, 0, sizeof(set));
 		set.device = o.device;
-		set.flags = ASH_DEVICE_SET_SLICE;
-		set.slice_us = o.slice_us;
+		if (o.has_slice) {
+			set.flags |= ASH_DEVICE_SET_SLICE;
+			set.slice_us = o.slice_us;
+		}
+		if (o.has_timeout) {
+			set.flags |= ASH_DEVICE_SET_JOB_TIMEOUT;
+			set.job_timeout_ms = o.job_timeout_ms;
+		}
 		ret = ctl_ioctl(fd, ASH_CTL_DEVICE_SET, &set);
 	}
 	switch (-ret) {
 	case 0:
-		printf("updated device %u: time slice %u us (was %u us)\n",
-		       o.device, o.slice_us, d.slice_us);
+		if (o.has_slice)
+			printf("updated device %u: time slice %u us (was %u us)\n",
+			       o.device, o.slice_us, d.slice_us);
+		if (o.has_timeout)
+			printf("updated device %u: job timeout %u ms (was %u ms)\n",
+			       o.device, o.job_timeout_ms, d.job_timeout_ms);
 		close(fd);
 		return EXIT_OK;
 	case ENODEV:
@@ -320,8 +330,8 @@ int cmd_device_set(int argc, char **argv)
 		break;
 	case EINVAL:
 		fprintf(stderr,
-			"ashctl: the driver refused --slice-us %u for device %u as invalid.\n",
-			o.slice_us, o.device);
+			"ashctl: the driver refused the new settings for device %u as invalid.\n",
+			o.device);
 		break;
 	default:
 		ctl_error("cannot change the device", ret);

@@ -31,6 +31,19 @@ static void fmt_busy(char *buf, uint64_t ns)
 		 (unsigned long long)(ns % 1000000000 / 1000000));
 }
 
+/* Op-table cost units, compact: "-" for none, "16.8M", "2.1G". */
+static void fmt_units(char *buf, uint64_t units)
+{
+	if (!units)
+		snprintf(buf, CELL_MAX, "-");
+	else if (units < 1000000)
+		snprintf(buf, CELL_MAX, "%llu", (unsigned long long)units);
+	else if (units < 1000000000)
+		snprintf(buf, CELL_MAX, "%.1fM", (double)units / 1e6);
+	else
+		snprintf(buf, CELL_MAX, "%.1fG", (double)units / 1e9);
+}
+
 static void fmt_percent(char *buf, uint64_t part, uint64_t whole)
 {
 	if (!whole)
@@ -305,6 +318,11 @@ static struct json_object *json_device(const void *items, size_t n,
 			json_object_new_int64(d->nr_partitions));
 	bad |= json_set(o, "contexts", json_object_new_int64(d->nr_contexts));
 	bad |= json_set(o, "slice_us", json_object_new_int64(d->slice_us));
+	bad |= json_set(o, "job_timeout_ms",
+			json_object_new_int64(d->job_timeout_ms));
+	bad |= json_set(o, "job_budget", json_object_new_uint64(d->job_budget));
+	bad |= json_set(o, "jobs_timed_out",
+			json_object_new_uint64(d->jobs_timed_out));
 	bad |= json_set(o, "engine", json_object_new_boolean(!!d->has_engine));
 	bad |= json_set(o, "engine_pid", json_object_new_int64(d->engine_pid));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(d->busy_ns));
@@ -575,8 +593,9 @@ static void print_device(const struct ash_device_info *d)
 		snprintf(numa, sizeof(numa), "any");
 	else
 		snprintf(numa, sizeof(numa), "%d", d->numa_node);
-	printf("device %u: %s memory, NUMA node %s, time slice %u us\n",
-	       d->device, kind_name(d->kind), numa, d->slice_us);
+	printf("device %u: %s memory, NUMA node %s, time slice %u us, job timeout %u ms\n",
+	       d->device, kind_name(d->kind), numa, d->slice_us,
+	       d->job_timeout_ms);
 	printf("  memory      %s used of %s (%s), %s guaranteed\n", used, cap,
 	       pct, min);
 	printf("  partitions  %u, contexts %u\n", d->nr_partitions,
@@ -591,6 +610,9 @@ static void print_device(const struct ash_device_info *d)
 	printf(", %llu job%s queued, %s busy\n",
 	       (unsigned long long)d->jobs_queued,
 	       d->jobs_queued == 1 ? "" : "s", min);
+	fmt_units(min, d->job_budget);
+	printf("  jobs        budget %s units, %llu timed out\n", min,
+	       (unsigned long long)d->jobs_timed_out);
 }
 
 /* Parses, opens the control node; returns an exit status or -1 to go on. */
@@ -767,6 +789,8 @@ static void device_row(char (*cell)[CELL_MAX], const void *arg, size_t i)
 		snprintf(cell[9], CELL_MAX, "yes");
 	fmt_u64(cell[10], d->jobs_queued);
 	fmt_busy(cell[11], d->busy_ns);
+	snprintf(cell[12], CELL_MAX, "%u ms", d->job_timeout_ms);
+	fmt_units(cell[13], d->job_budget);
 }
 
 static int print_devices(const struct ash_device_info *d, size_t n)
@@ -774,9 +798,10 @@ static int print_devices(const struct ash_device_info *d, size_t n)
 	static const char *const hdr[] = {
 		"DEV", "KIND", "NUMA", "CAPACITY", "USED", "GUARANTEED",
 		"PARTS", "CTX", "SLICE", "ENGINE", "QUEUED", "BUSY",
+		"TIMEOUT", "BUDGET",
 	};
 
-	return print_table("no devices", n, "rlrrrrrrrrrr", hdr, device_row,
+	return print_table("no devices", n, "rlrrrrrrrrrrrr", hdr, device_row,
 			   d);
 }
 
