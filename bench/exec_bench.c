@@ -13,7 +13,12 @@
  *     same cblas_sgemm called directly in this process, with 1 and with 2
  *     BLAS threads on both sides;
  *  3. the share error at weights 1:2:4 and 1:10: tenants saturating the
- *     engine with ~1 ms FILL jobs, shares of busy_ns over a 2 s window.
+ *     engine with ~1 ms FILL jobs, shares of busy_ns over a 2 s window;
+ *  4. job throughput: 4 tenants (4 partitions) keeping their queues full of
+ *     small jobs (one 4 KiB FILL each), jobs per second through driver and
+ *     engine, against the same job run by the engine's backend directly in
+ *     this process (ash_engine_run_job(): the op table's checks and the
+ *     CPU backend, no kernel in the loop) for the same time.
  *
  * It is run like a VM test case (tests/vm/README.md): as root, with the
  * module freshly loaded, exit 0 unless something failed outright.  It
@@ -21,6 +26,7 @@
  * END" lines.
  */
 #include "vtexec.h"
+#include "../runtime/engine/backend.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -31,6 +37,9 @@
 #define GEMM_N		512
 #define GEMM_REPS	3
 #define SHARE_WINDOW_MS	2000
+#define TPUT_TENANTS	4
+#define TPUT_WINDOW_MS	2000
+#define TPUT_LEN	4096
 
 static double median3(double *v, int n)
 {
@@ -205,7 +214,7 @@ static struct gemm_stack gemm_stack(struct ash_ctx *ctx, const char *part)
 /* ---- 3. shares ---- */
 
 struct shared {
-	int saturated[3];
+	int saturated[TPUT_TENANTS];
 	int stop;
 };
 
@@ -285,6 +294,84 @@ static double share_error(const uint32_t *w, int n, char *detail, size_t dlen)
 	return worst;
 }
 
+/* ---- 4. job throughput ---- */
+
+static int tput_tenant(void *arg)
+{
+	const struct tenant_arg *ta = arg;
+	struct ash_command c;
+	uint32_t h = 0;
+	int fd, ret;
+
+	fd = vt_tenant_open(ta->part);
+	REQUIRE(fd >= 0, "bind %s", ta->part);
+	REQUIRE_OK(vt_buf_alloc(fd, TPUT_LEN, &h, NULL), "alloc");
+	vx_cmd_fill(&c, h, 0, TPUT_LEN, 1);
+	ret = vx_saturate(fd, &c, 1, &sh->saturated[ta->idx], &sh->stop);
+	close(fd);
+	return ret;
+}
+
+/* Jobs per second of TPUT_TENANTS saturating tenants, through the stack. */
+static double tput_stack(void)
+{
+	struct tenant_arg ta[TPUT_TENANTS] = { 0 };
+	uint64_t j0 = 0, j1 = 0, t0, t1;
+	pid_t pids[TPUT_TENANTS];
+	int i;
+
+	memset(sh, 0, sizeof(*sh));
+	for (i = 0; i < TPUT_TENANTS; i++) {
+		snprintf(ta[i].part, sizeof(ta[i].part), "tput%d", i);
+		ta[i].idx = i;
+		vt_part_new(ta[i].part, 4 * MiB, 0, VT_ROOT, (gid_t)-1);
+	}
+	for (i = 0; i < TPUT_TENANTS; i++)
+		pids[i] = vt_spawn_as(VT_ROOT, 0, NULL, 0, tput_tenant, &ta[i]);
+	for (i = 0; i < TPUT_TENANTS; i++)
+		REQUIRE(vt_flag_wait(&sh->saturated[i], 1, 30000), "saturation");
+	usleep(300000);
+	t0 = vx_now_ns();
+	for (i = 0; i < TPUT_TENANTS; i++)
+		j0 += vt_part(ta[i].part).jobs_completed;
+	usleep(TPUT_WINDOW_MS * 1000);
+	for (i = 0; i < TPUT_TENANTS; i++)
+		j1 += vt_part(ta[i].part).jobs_completed;
+	t1 = vx_now_ns();
+	vt_flag_set(&sh->stop, 1);
+	for (i = 0; i < TPUT_TENANTS; i++)
+		vt_wait(pids[i]);
+	for (i = 0; i < TPUT_TENANTS; i++) {
+		uint64_t end = vx_now_ns() + 5000000000ULL;
+
+		while (vt_part_delete(ta[i].part) == -EBUSY && vx_now_ns() < end)
+			usleep(1000);
+	}
+	return (double)(j1 - j0) * 1e9 / (double)(t1 - t0);
+}
+
+/* The same job, run by the backend directly for as long: jobs per second. */
+static double tput_direct(void)
+{
+	static uint8_t space[2 * TPUT_LEN] __attribute__((aligned(4096)));
+	struct ash_job_run r = {
+		.be = &ash_backend_cpu, .space = space,
+		.space_size = sizeof(space), .budget = ASH_JOB_COST_MAX,
+	};
+	struct ash_command c;
+	uint64_t t0, n = 0, cost;
+	uint32_t failed;
+
+	vx_cmd_fill(&c, 0, TPUT_LEN, TPUT_LEN, 1);	/* device address 4096 */
+	t0 = vx_now_ns();
+	while (vx_now_ns() - t0 < TPUT_WINDOW_MS * 1000000ULL) {
+		if (ash_engine_run_job(&r, &c, 1, &failed, &cost))
+			FAIL("direct job failed");
+		n++;
+	}
+	return (double)n * 1e9 / (double)(vx_now_ns() - t0);
+}
+
 static uint64_t calibrate_fill(int fd, const char *part, uint64_t target_ns)
 {
 	struct ash_command c;
@@ -311,7 +398,7 @@ int main(void)
 	static const uint32_t w3[] = { 1, 2, 4 }, w2[] = { 1, 10 };
 	struct gemm_stack g1, g2;
 	struct ash_ctx *ctx;
-	double nj, pp, d1, d2, t1, t2, e3, e2;
+	double nj, pp, d1, d2, t1, t2, e3, e2, js, jd;
 	char s3[128], s2[128];
 	pid_t eng;
 	size_t i;
@@ -355,6 +442,9 @@ int main(void)
 	ash_close(ctx);
 	e3 = share_error(w3, 3, s3, sizeof(s3));
 	e2 = share_error(w2, 2, s2, sizeof(s2));
+	printf("exec_bench: job throughput...\n");
+	js = tput_stack();
+	jd = tput_direct();
 	vx_engine_stop(eng, SIGTERM);
 
 	printf("EXEC-BENCH BEGIN (kernel %s, 2 vCPUs under TCG: compare ratios, not absolute times)\n",
@@ -378,6 +468,8 @@ int main(void)
 	printf("%-44s %14s\n", "  measured (ideal 14.29 / 28.57 / 57.14)", s3);
 	printf("%-44s %14.2f %14s\n", "share error 1:10, max |pp| (2 s window)", e2, "");
 	printf("%-44s %14s\n", "  measured (ideal 9.09 / 90.91)", s2);
+	printf("%-44s %9.0f job/s %9.0f job/s %7.2fx\n",
+	       "4 tenants' 4 KiB FILL jobs: stack vs backend", js, jd, js / jd);
 	printf("GEMM through the stack: %llu jobs per 512^3 GEMM, max |C - cblas| %.3g / %.3g; "
 	       "this process's OpenBLAS: %d threads max, %s\n",
 	       (unsigned long long)g1.jobs, g1.max_err, g2.max_err,

@@ -69,7 +69,6 @@
 #include "range.h"
 #include "sched.h"
 
-
 #define ASH_DRV_NAME "accelshare"
 
 #ifndef ASH_HAVE_VM_FLAGS_SET	/* see Kbuild */

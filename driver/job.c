@@ -473,8 +473,10 @@ static void ash_jobs_cancel_locked(struct ash_device *dev,
 	struct ash_job *job;
 
 	lockdep_assert_held(&dev->sched_lock);
-	/* Head first each time: a signal below may ban the context, which
-	 * cancels what is left from within. */
+	/*
+	 * Head first each time: a signal below may ban the context, which
+	 * cancels what is left from within.
+	 */
 	while (!list_empty(&ctx->jobs)) {
 		job = list_first_entry(&ctx->jobs, struct ash_job, link);
 		ash_sched_dequeue(&dev->sched, &ctx->sched);
@@ -616,10 +618,17 @@ int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 	return 0;
 }
 
+static void ash_job_timed_out_locked(struct ash_device *dev,
+				     struct ash_job *job,
+				     struct list_head *free);
+
 /*
  * The engine's running job leaves it: signalled with @status unless the
- * watchdog did already.  Returns the job, for the caller to free without
- * the lock, or NULL if the engine had none.
+ * watchdog did already.  An engine that gives a job back with -ETIMEDOUT
+ * once its limit has passed did what the fetch told it to (abandon the
+ * job by then), maybe a moment before the watchdog ran: a timeout all the
+ * same.  Returns the job, for the caller to free without the lock, or NULL
+ * if the engine had none.
  */
 static struct ash_job *ash_job_release_locked(struct ash_engine *eng,
 					      int status, u64 busy_ns,
@@ -635,7 +644,11 @@ static struct ash_job *ash_job_release_locked(struct ash_engine *eng,
 	cancel_delayed_work(&dev->watchdog);
 	if (job->state == ASH_JOB_RUNNING) {
 		ash_job_charge_locked(dev, job, busy_ns);
-		ash_job_signal_locked(dev, job, status, free);
+		if (status == -ETIMEDOUT &&
+		    ktime_get_ns() - job->started_ns >= job->timeout_ns)
+			ash_job_timed_out_locked(dev, job, free);
+		else
+			ash_job_signal_locked(dev, job, status, free);
 	} else if (busy_ns > job->charged_ns) {
 		/* It ran on past the timeout: that time is the job's too. */
 		ash_job_charge_locked(dev, job, busy_ns - job->charged_ns);
@@ -699,25 +712,36 @@ void ash_job_engine_gone_locked(struct ash_engine *eng, struct list_head *free)
 /* --- the watchdog ------------------------------------------------------------------ */
 
 /*
- * The running job passed its limit: the tenant learns -ETIMEDOUT now and is
- * charged the time so far; the engine should abandon the job at its next
- * command (it knows the limit from the fetch).  A context whose jobs keep
- * timing out is banned.
+ * @job passed its limit: counted, signalled -ETIMEDOUT; a context whose
+ * jobs keep timing out is banned.
  */
-static void ash_job_time_out_locked(struct ash_device *dev, struct ash_job *job,
-				    u64 now, struct list_head *free)
+static void ash_job_timed_out_locked(struct ash_device *dev,
+				     struct ash_job *job,
+				     struct list_head *free)
 {
 	struct ash_context *ctx = job->ctx;
 
-	job->state = ASH_JOB_TIMED_OUT;
-	job->charged_ns = now - job->started_ns;
-	ash_job_charge_locked(dev, job, job->charged_ns);
 	ctx->jobs_timed_out++;
 	ctx->part->jobs_timed_out++;
 	dev->jobs_timed_out++;
 	ash_job_signal_locked(dev, job, -ETIMEDOUT, free);
 	if (ctx->jobs_timed_out >= ASH_CTX_MAX_TIMEOUTS)
 		ash_context_ban_locked(dev, ctx, free);
+}
+
+/*
+ * The running job passed its limit and the engine still has it: the
+ * tenant learns -ETIMEDOUT now and is charged the time so far; the engine
+ * should abandon the job at its next command (it knows the limit from the
+ * fetch).
+ */
+static void ash_job_time_out_locked(struct ash_device *dev, struct ash_job *job,
+				    u64 now, struct list_head *free)
+{
+	job->state = ASH_JOB_TIMED_OUT;
+	job->charged_ns = now - job->started_ns;
+	ash_job_charge_locked(dev, job, job->charged_ns);
+	ash_job_timed_out_locked(dev, job, free);
 }
 
 void ash_job_watchdog(struct work_struct *work)

@@ -148,6 +148,19 @@ static bool handle_dead(int c, uint32_t h)
 	return true;
 }
 
+/* Handle @h of context @c names a live ASH_BUF_READONLY buffer.  Under
+ * the lock. */
+static bool handle_readonly(int c, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < MAXB; i++)
+		if (B[i].used && B[i].ctx == c && B[i].has_handle &&
+		    B[i].handle == h)
+			return B[i].flags & ASH_BUF_READONLY;
+	return false;
+}
+
 /* A handle certainly dead in @c (freed, another context's, impossible),
  * or 0 if none can be found now.  Under the lock. */
 static uint32_t probe_handle(struct kf_rng *r, int c)
@@ -815,8 +828,14 @@ enum { BAD_NONE, BAD_OPCODE, BAD_CMDFLAGS, BAD_PSIZE, BAD_PTAIL, BAD_NROPS,
        BAD_OPFLAGS, BAD_LEN0, BAD_HANDLE, BAD_RANGE, BAD_OVERFLOW, BAD_RO,
        BAD_NCMDS, BAD_CSIZE, BAD_CTAIL, BAD_CPTR, BAD_COUNT };
 
+/*
+ * What the driver answers each defect with.  A bad opcode is the engine's
+ * to refuse (the job fails with -EINVAL), not the driver's: 0.  So is an
+ * access that the op does not allow but the envelope does (BAD_OPFLAGS
+ * picks its error itself).
+ */
 static const long bad_err[BAD_COUNT] = {
-	0, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL,
+	0, 0, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL,
 	-ENOENT, -ERANGE, -ERANGE, -EACCES, -EINVAL, -EINVAL, -E2BIG, -EFAULT,
 };
 
@@ -850,7 +869,7 @@ static void op_submit(struct kf_rng *r)
 	bool was_bound, garbage_out[MAXJB];
 	struct ash_submit s;
 	uint32_t csize = sizeof(struct ash_command);
-	long ret, want;
+	long ret, want, opflags_want = -EINVAL;
 
 	LOCK();
 	c = take_ctx(r, kf_chance(r, 95) ? 1 : -1);
@@ -972,9 +991,18 @@ static void op_submit(struct kf_rng *r)
 			cmd->operands[0].flags =
 				kf_chance(r, 50) ? ASH_OPERAND_READ :
 				kf_chance(r, 50) ? 0 : 4U << kf_below(r, 29);
+			/* An output declared READ passes the envelope: the
+			 * engine's op table refuses it. */
+			opflags_want = cmd->operands[0].flags ==
+				       ASH_OPERAND_READ ? 0 : -EINVAL;
 			if (cmd->nr_operands > 1 && kf_chance(r, 50)) {
 				cmd->operands[0].flags = ASH_OPERAND_WRITE;
 				cmd->operands[1].flags |= ASH_OPERAND_WRITE;
+				/* So does an input declared WRITE, unless
+				 * its buffer is READONLY. */
+				opflags_want = handle_readonly(
+					c, cmd->operands[1].handle) ?
+					-EACCES : 0;
 			}
 			break;
 		case BAD_LEN0:
@@ -1039,7 +1067,7 @@ static void op_submit(struct kf_rng *r)
 	s.nr_commands = (uint32_t)n;
 	s.commands = (uint64_t)(uintptr_t)cmds;
 	s.command_size = csize;
-	want = bad_err[bad];
+	want = bad == BAD_OPFLAGS ? opflags_want : bad_err[bad];
 	switch (bad) {
 	case BAD_NCMDS:
 		s.nr_commands = kf_chance(r, 50) ? 0 :

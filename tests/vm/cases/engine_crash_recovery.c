@@ -4,9 +4,10 @@
  * memory and its accounting are untouched, queued jobs wait for the next
  * engine, and a new engine runs them.
  *
- * accelshare-engine (one BLAS thread) serves device 0.  A tenant (alice)
- * submits one long job (a single 512^3 f32 GEMM, about a second or more
- * under TCG, submitted raw so the runtime does not tile it) and behind it
+ * accelshare-engine (one BLAS thread) serves device 0, made slow with its
+ * test knob --test-stall-ms 3000: jobs are bounded by the engine's budget,
+ * so a long job is a slow engine's.  A tenant (alice) submits one job (a
+ * single 128^3 f32 GEMM, submitted raw, 3 s with the stall) and behind it
  * three FILL jobs into a second buffer.  Once the engine has taken the GEMM
  * (device jobs_queued drops to 3), the case SIGKILLs the engine and reaps
  * it.  Then:
@@ -24,7 +25,7 @@
 #include "vtexec.h"
 
 #define PART	"crash"
-#define NG	512			/* GEMM size */
+#define NG	128			/* GEMM size, within the budget */
 #define MSZ	((uint64_t)NG * NG * 4)
 #define FSZ	(256 * KiB)
 #define NFILL	3
@@ -211,7 +212,7 @@ int main(void)
 	vt_init("engine_crash_recovery", 200);
 	sh = vt_shared(sizeof(*sh));
 	vt_part_new(PART, 16 * MiB, 0, VT_ALICE, (gid_t)-1);
-	eng = vx_engine_start("1");
+	eng = vx_engine_start_stalled("3000");
 	if (EXPECT(ashctl_engine(&eng_on, &epid), "ashctl status --json: no device 0 engine fields")) {
 		EXPECT(eng_on, "ashctl status: engine false with an engine attached");
 		EXPECT_EQ(epid, eng, "ashctl status: engine_pid");

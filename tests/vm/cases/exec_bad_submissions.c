@@ -4,14 +4,15 @@
  * ASH_IOC_SUBMIT / ASH_IOC_WAIT and every misuse of ASH_CTL_ENGINE_* gets
  * its documented error and changes nothing.
  *
- * Tenant side (raw ioctls, no engine attached, so nothing runs):
+ * Tenant side (raw ioctls, no engine attached, so nothing runs): the
+ * driver checks each command's envelope, not what the op means:
  *  - a handle of another context -> -ENOENT; a range outside the buffer or
- *    an offset + length that wraps -> -ERANGE; a write operand on an
- *    ASH_BUF_READONLY buffer -> -EACCES; an input operand marked WRITE, a
- *    bad opcode, wrong operand count, zero length, bad operand flags,
- *    nonzero command flags, nonzero params tail, params_size > 64, nonzero
- *    unused operand -> -EINVAL; a bad command anywhere in a job refuses the
- *    whole job (no fence consumed);
+ *    an offset + length that wraps -> -ERANGE; a declared write (also on
+ *    an input) on an ASH_BUF_READONLY buffer -> -EACCES; zero length, bad
+ *    operand flags, more than 4 operands, nonzero command flags, nonzero
+ *    params tail, params_size > 64, nonzero unused operand -> -EINVAL; a
+ *    bad command anywhere in a job refuses the whole job (no fence
+ *    consumed);
  *  - struct ash_submit: nr_commands 0 or > ASH_JOB_MAX_COMMANDS,
  *    command_size < sizeof or > PAGE_SIZE, nonzero flags/pad/reserved ->
  *    -EINVAL; a larger command with a nonzero tail -> -E2BIG; a bad commands
@@ -24,6 +25,10 @@
  * -EALREADY; COMPLETE with a wrong job id -> -ENOENT, with status > 0 ->
  * -EINVAL, and the right one then succeeds; a second FETCH while one runs
  * -> -EBUSY.
+ * With the real engine (its op table): a bad opcode, an operand count the
+ * op does not take, an output declared READ, an input declared WRITE,
+ * parameters that disagree with the operands: the job is queued and fails
+ * with -EINVAL, nothing of it written, the next job of the context runs.
  * After everything: device and partition counters as before.
  */
 #include "vtexec.h"
@@ -88,13 +93,7 @@ static void tenant_checks(void)
 	expect_submit(&c, 1, -EACCES, "COPY into a READONLY buffer");
 	vx_cmd_copy(&c, hw, 0, hro, 0, 4096);
 	c.operands[1].flags = ASH_OPERAND_READ | ASH_OPERAND_WRITE;
-	expect_submit(&c, 1, -EINVAL, "COPY source (input) marked READ|WRITE");
-	vx_cmd_copy(&c, hw, 0, hw, 4096, 4096);
-	c.operands[1].flags = ASH_OPERAND_WRITE;
-	expect_submit(&c, 1, -EINVAL, "COPY source (input) marked WRITE");
-	vx_cmd_copy(&c, hw, 0, hw, 4096, 4096);
-	c.operands[0].flags = ASH_OPERAND_READ;
-	expect_submit(&c, 1, -EINVAL, "COPY destination (output) marked READ only");
+	expect_submit(&c, 1, -EACCES, "COPY from a READONLY buffer declared READ|WRITE");
 	vx_cmd_fill(&c, hw, 0, 4096, 1);
 	c.operands[0].flags = 0;
 	expect_submit(&c, 1, -EINVAL, "operand flags 0");
@@ -110,12 +109,7 @@ static void tenant_checks(void)
 	EXPECT_EQ(fence, f1 + 1, "fence after one valid job");
 	f1 = fence;
 
-	/* malformed commands */
-	vx_cmd_fill(&c, hw, 0, 4096, 1);
-	c.opcode = ASH_OP_COUNT;
-	expect_submit(&c, 1, -EINVAL, "opcode ASH_OP_COUNT");
-	c.opcode = 0xffffffffu;
-	expect_submit(&c, 1, -EINVAL, "opcode 0xffffffff");
+	/* malformed envelopes */
 	vx_cmd_fill(&c, hw, 0, 4096, 1);
 	c.flags = 1;
 	expect_submit(&c, 1, -EINVAL, "command flags 1");
@@ -123,9 +117,8 @@ static void tenant_checks(void)
 	c.flags = 0x80000000u;
 	expect_submit(&c, 1, -EINVAL, "command flags bit 31");
 	vx_cmd_fill(&c, hw, 0, 4096, 1);
-	c.nr_operands = 2;
-	vx_operand(&c, 1, hw, ASH_OPERAND_READ, 0, 4096);
-	expect_submit(&c, 1, -EINVAL, "FILL with 2 operands");
+	c.nr_operands = ASH_CMD_MAX_OPERANDS + 1;
+	expect_submit(&c, 1, -EINVAL, "5 operands");
 	vx_cmd_fill(&c, hw, 0, 4096, 1);
 	c.nr_operands = 0;
 	expect_submit(&c, 1, -EINVAL, "FILL with 0 operands (operand 0 left set)");
@@ -289,6 +282,81 @@ static void queue_full(void)
 	EXPECT_EQ(vt_dev().jobs_queued, 5, "device jobs_queued after closing the full context");
 }
 
+/* Submit @c (the driver takes it), wait: the engine refuses it, -EINVAL. */
+static void expect_refused(const struct ash_command *c, const uint32_t *map,
+			   const char *what)
+{
+	uint64_t fence;
+	int32_t status = 0;
+	uint64_t i;
+
+	if (!EXPECT_OK(vx_submit(fd, c, 1, &fence), what))
+		return;
+	if (!EXPECT_OK(vx_wait(fd, fence, 30000000000LL, &status), what))
+		return;
+	EXPECT_ERR(status, -EINVAL, what);
+	for (i = 0; i < BSZ / 4; i++)
+		if (map[i] != 0x11111111u) {
+			FAIL("%s: word %llu of the buffer is %#x after the refused job",
+			     what, (unsigned long long)i, map[i]);
+			break;
+		}
+}
+
+/* What an op means is the engine's to enforce; the driver queued these. */
+static void engine_refuses_ops(void)
+{
+	struct ash_eltwise_params ep = { .count = 4096 / 4 + 1 };
+	struct ash_buf_info bi;
+	struct ash_command c;
+	uint32_t *map;
+	pid_t eng;
+
+	eng = vx_engine_start(NULL);
+	vx_cmd_fill(&c, hw, 0, BSZ, 0x11111111u);
+	REQUIRE_OK(vx_run(fd, &c, 1), "fill the buffer");
+	REQUIRE_OK(vt_buf_info(fd, hw, &bi), "buffer info");
+	map = vt_buf_map(fd, bi.mmap_offset, BSZ);
+	REQUIRE(map, "map the buffer");
+
+	vx_cmd_fill(&c, hw, 0, 4096, 1);
+	c.opcode = ASH_OP_COUNT;
+	expect_refused(&c, map, "opcode ASH_OP_COUNT");
+	c.opcode = 0xffffffffu;
+	expect_refused(&c, map, "opcode 0xffffffff");
+	vx_cmd_fill(&c, hw, 0, 4096, 1);
+	c.nr_operands = 2;
+	vx_operand(&c, 1, hw, ASH_OPERAND_READ, 8192, 4096);
+	expect_refused(&c, map, "FILL with 2 operands");
+	vx_cmd_copy(&c, hw, 0, hw, 8192, 4096);
+	c.operands[1].flags = ASH_OPERAND_WRITE;
+	expect_refused(&c, map, "COPY source (input) declared WRITE");
+	vx_cmd_copy(&c, hw, 0, hw, 8192, 4096);
+	c.operands[1].flags = ASH_OPERAND_READ | ASH_OPERAND_WRITE;
+	expect_refused(&c, map, "COPY source (input) declared READ|WRITE");
+	vx_cmd_copy(&c, hw, 0, hw, 8192, 4096);
+	c.operands[0].flags = ASH_OPERAND_READ;
+	expect_refused(&c, map, "COPY destination (output) declared READ only");
+	vx_cmd_copy(&c, hw, 0, hw, 8192, 4096);
+	c.operands[1].length = 4092;
+	expect_refused(&c, map, "COPY of unequal lengths");
+	/* SILU of one element more than its operands hold */
+	memset(&c, 0, sizeof(c));
+	c.opcode = ASH_OP_SILU;
+	c.nr_operands = 2;
+	vx_operand(&c, 0, hw, ASH_OPERAND_WRITE, 0, 4096);
+	vx_operand(&c, 1, hw, ASH_OPERAND_READ, 8192, 4096);
+	c.params_size = sizeof(ep);
+	memcpy(c.params, &ep, sizeof(ep));
+	expect_refused(&c, map, "SILU count past its operands");
+	/* The context goes on: a valid job runs. */
+	vx_cmd_fill(&c, hw, 0, 4, 0x22222222u);
+	EXPECT_OK(vx_run(fd, &c, 1), "FILL after the refused jobs");
+	EXPECT_EQ(map[0], 0x22222222u, "word 0 after the valid FILL");
+	vt_buf_unmap(map, BSZ);
+	vx_engine_stop(eng, SIGTERM);
+}
+
 static void engine_checks(void)
 {
 	struct ash_engine_attach at;
@@ -431,6 +499,7 @@ int main(void)
 	tenant_checks();
 	queue_full();
 	engine_checks();
+	engine_refuses_ops();
 
 	close(ofd);
 	close(fd2);

@@ -4,7 +4,8 @@
  * and more queued leaves nothing behind, and the engine carries on.
  *
  * accelshare-engine (one BLAS thread) serves device 0.  alice submits a
- * 384^3 f32 GEMM (a few hundred ms under TCG, raw, untiled) and 20 FILLs
+ * 128^3 f32 GEMM (raw; 1 s, as the engine is made slow with its test
+ * knob --test-stall-ms 1000: jobs are bounded by its budget) and 20 FILLs
  * behind it, then waits.  Once the engine has taken the GEMM (jobs_queued
  * 20), alice is SIGKILLed and reaped.  At once: jobs_queued is 0 (her queued
  * jobs were cancelled: jobs_failed 20).  The running GEMM holds her context
@@ -17,7 +18,7 @@
 #include "vtexec.h"
 
 #define PART	"midflight"
-#define NG	384
+#define NG	128
 #define MSZ	((uint64_t)NG * NG * 4)
 #define NQ	20
 #define ROUNDS	3
@@ -90,7 +91,7 @@ int main(void)
 	sh = vt_shared(sizeof(*sh));
 	vt_part_new(PART, 16 * MiB, 0, VT_ALICE, (gid_t)-1);
 	vt_part_new("other", 4 * MiB, 0, VT_BOB, (gid_t)-1);
-	eng = vx_engine_start("1");
+	eng = vx_engine_start_stalled("1000");
 	vt_snap_take(&before);
 
 	for (round = 1; round <= ROUNDS; round++) {

@@ -47,10 +47,7 @@ static void expect_einval_or_enoent(long got, const char *what)
 static void sweep_device_info(void)
 {
 	static const struct vt_field zero[] = {
-		VT_FIELD(struct ash_device_info, pad),
 		VT_RESERVED(struct ash_device_info, 0),
-		VT_RESERVED(struct ash_device_info, 1),
-		VT_RESERVED(struct ash_device_info, 2),
 	};
 	struct ash_device_info d = { .device = 0 };
 
@@ -70,7 +67,6 @@ static void sweep_part_info(void)
 		VT_RESERVED(struct ash_partition_info, 1),
 		VT_RESERVED(struct ash_partition_info, 2),
 		VT_RESERVED(struct ash_partition_info, 3),
-		VT_RESERVED(struct ash_partition_info, 4),
 	};
 	struct ash_partition_info pi;
 	char what[96];
@@ -107,8 +103,6 @@ static void sweep_ctx_info(void)
 	static const struct vt_field zero[] = {
 		VT_FIELD(struct ash_context_info, pad),
 		VT_RESERVED(struct ash_context_info, 0),
-		VT_RESERVED(struct ash_context_info, 1),
-		VT_RESERVED(struct ash_context_info, 2),
 	};
 	struct ash_context_info ci;
 

@@ -62,6 +62,14 @@ static inline int vx_engine_exec(void *arg)
 	return 126;
 }
 
+static inline int vx_engine_exec_stalled(void *arg)
+{
+	execl(VX_ENGINE, VX_ENGINE, "--device", "0", "--threads", "1",
+	      "--test-stall-ms", (const char *)arg, (char *)NULL);
+	printf("FAIL: exec %s: %s\n", VX_ENGINE, strerror(errno));
+	return 126;
+}
+
 /*
  * Start accelshare-engine as a child (root), serving device 0 with
  * @threads BLAS threads ("1" if NULL), and wait until it has attached.
@@ -77,6 +85,28 @@ static inline pid_t vx_engine_start(const char *threads)
 		exit(VT_SKIP);
 	}
 	pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, vx_engine_exec, (void *)threads);
+	if (!vx_engine_wait_state(1, 60000)) {
+		FAIL("accelshare-engine (pid %d) did not attach in 60 s", (int)pid);
+		vt_bail();
+	}
+	return pid;
+}
+
+/*
+ * As vx_engine_start("1"), with the engine's test knob --test-stall-ms
+ * @stall_ms: every command sleeps that long first, so that a job within
+ * the engine's budget still runs long (jobs over it are refused).
+ */
+static inline pid_t vx_engine_start_stalled(const char *stall_ms)
+{
+	pid_t pid;
+
+	if (access(VX_ENGINE, X_OK)) {
+		printf("SKIP: %s is not in the VM image\n", VX_ENGINE);
+		exit(VT_SKIP);
+	}
+	pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, vx_engine_exec_stalled,
+			  (void *)stall_ms);
 	if (!vx_engine_wait_state(1, 60000)) {
 		FAIL("accelshare-engine (pid %d) did not attach in 60 s", (int)pid);
 		vt_bail();
