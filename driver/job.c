@@ -34,8 +34,10 @@
 #include <linux/ktime.h>
 #include <linux/rbtree.h>
 #include <linux/sched/signal.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "accelshare_drv.h"
@@ -182,10 +184,18 @@ void ash_jobs_free(struct list_head *jobs)
 	INIT_LIST_HEAD(jobs);
 }
 
+/* What an allocation of @size at @p really takes: the allocator rounds up. */
+static size_t ash_alloc_bytes(const void *p, size_t size)
+{
+	return is_vmalloc_addr(p) ? PAGE_ALIGN(size) :
+				    kmalloc_size_roundup(size);
+}
+
 /*
  * Memory a tenant's submissions make the kernel hold is charged to its
  * memory cgroup (GFP_KERNEL_ACCOUNT), as for pipes and io_uring, and
- * counted against its partition's ASH_PART_MAX_JOB_BYTES.
+ * counted, as the allocator hands it out, against its partition's
+ * ASH_PART_MAX_JOB_BYTES.
  */
 static struct ash_job *ash_job_create(struct ash_context *ctx,
 				      const struct ash_submit *s)
@@ -210,8 +220,10 @@ static struct ash_job *ash_job_create(struct ash_context *ctx,
 		ret = -ENOMEM;
 		goto err_destroy;
 	}
-	job->bytes = struct_size(job, cmds, s->nr_commands) +
-		     nbufs * sizeof(*job->bufs) + sizeof(*job->failure);
+	job->bytes = ash_alloc_bytes(job, struct_size(job, cmds,
+						      s->nr_commands)) +
+		     ash_alloc_bytes(job->bufs, nbufs * sizeof(*job->bufs)) +
+		     ash_alloc_bytes(job->failure, sizeof(*job->failure));
 
 	for (i = 0; i < s->nr_commands; i++) {
 		ret = copy_struct_from_user(&job->cmds[i], sizeof(job->cmds[i]),

@@ -217,8 +217,8 @@ EXIT_STATUS
 "    --json  print a JSON array; each element has id, name, device,\n"
 "            mem_max, mem_min, mem_used (bytes), weight, contexts,\n"
 "            buffers, max_contexts, max_buffers, busy_ns, share (a number\n"
-"            from 0 to 1, or null), jobs_completed, jobs_failed, wait_ns\n"
-"            (total, nanoseconds), uids and gids.\n"
+"            from 0 to 1, or null), jobs_completed, jobs_failed,\n"
+"            jobs_timed_out, wait_ns (total, nanoseconds), uids and gids.\n"
 "    --help  print this page.\n\n"
 EXIT_STATUS
 "EXAMPLES\n"
@@ -312,7 +312,9 @@ EXIT_STATUS
 "OPTIONS\n"
 "    --json  print a JSON array; each element has id, pid, uid, partition,\n"
 "            partition_id, device, mem_used (bytes), buffers, busy_ns,\n"
-"            jobs_completed, jobs_failed and wait_ns (total, nanoseconds).\n"
+"            jobs_completed, jobs_failed, jobs_timed_out, banned (true\n"
+"            once its submissions fail with -ECANCELED) and wait_ns\n"
+"            (total, nanoseconds).\n"
 "    --help  print this page.\n\n"
 EXIT_STATUS
 "EXAMPLES\n"

@@ -285,6 +285,8 @@ static struct json_object *json_partition(const void *items, size_t n,
 			json_object_new_uint64(p->jobs_completed));
 	bad |= json_set(o, "jobs_failed",
 			json_object_new_uint64(p->jobs_failed));
+	bad |= json_set(o, "jobs_timed_out",
+			json_object_new_uint64(p->jobs_timed_out));
 	bad |= json_set(o, "wait_ns", json_object_new_uint64(p->wait_ns));
 	bad |= json_set(o, "uids", json_ids(p->uids, p->nr_uids));
 	bad |= json_set(o, "gids", json_ids(p->gids, p->nr_gids));
@@ -362,6 +364,9 @@ static struct json_object *json_context(const void *items, size_t n,
 			json_object_new_uint64(c->jobs_completed));
 	bad |= json_set(o, "jobs_failed",
 			json_object_new_uint64(c->jobs_failed));
+	bad |= json_set(o, "jobs_timed_out",
+			json_object_new_uint64(c->jobs_timed_out));
+	bad |= json_set(o, "banned", json_object_new_boolean(!!c->banned));
 	bad |= json_set(o, "wait_ns", json_object_new_uint64(c->wait_ns));
 	if (bad) {
 		json_object_put(o);

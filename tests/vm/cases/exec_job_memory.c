@@ -12,8 +12,10 @@
  *  - another partition's tenant still submits;
  *  - where the kernel has memory cgroups (cgroup2 is mounted by the case),
  *    the tenant runs in a cgroup of its own and that cgroup's
- *    memory.current rises by at least 90% of the jobs' size while they are
- *    queued, and falls back when the contexts close;
+ *    memory.current rises by at least 90% of the jobs' commands' size
+ *    while they are queued, by no more than the partition's bound (which
+ *    counts memory as the allocator hands it out) plus 4 MiB, and falls
+ *    back when the contexts close;
  *  - after the contexts close nothing is queued and the counters are back.
  * The figures are printed.
  */
@@ -190,6 +192,11 @@ int main(void)
 		EXPECT(cg1 - cg0 >= (long long)want,
 		       "the tenant's cgroup was charged %lld bytes for its jobs, expected >= %llu",
 		       cg1 - cg0, (unsigned long long)want);
+		/* The bound counts what the allocator hands out: the charge
+		 * is the bound plus the process's own few pages. */
+		EXPECT(cg1 - cg0 <= (long long)ASH_PART_MAX_JOB_BYTES + 4 * (long long)MiB,
+		       "the tenant's cgroup was charged %lld bytes, more than the partition's bound %u + 4 MiB",
+		       cg1 - cg0, ASH_PART_MAX_JOB_BYTES);
 	}
 	vt_flag_set(&sh->release, 1);
 	EXPECT_EQ(vt_wait(tp), 0, "tenant exit status");

@@ -82,6 +82,8 @@ static const struct {
 	  "device 0 goes at index 0 of an empty xarray: stored in the head, no node to allocate" },
 	{ "ash_buffer_alloc_ioctl:__xa_cmpxchg",
 	  "undo after a failed copy-out stores NULL: never allocates" },
+	{ "ash_engine_fault:vm_insert_page",
+	  "the engine's page fault: its failure is VM_FAULT_OOM, which sends the VM to the OOM killer instead of returning an error to check" },
 };
 
 /* --- fault injection knobs -------------------------------------------------- */
