@@ -352,7 +352,7 @@ int main(void)
 	EXPECT_EQ(vt_wait(gp), 0, "good tenant exit status");
 
 	/* What the hostile tenant saw. */
-	printf("engine budget %llu units; a budget-sized job (%u FILLs of %llu KiB) "
+	printf("engine budget %llu units; a budget-sized job (%d FILLs of %llu KiB) "
 	       "runs %.2f ms\n", (unsigned long long)budget, FILL_CMDS,
 	       (unsigned long long)(fill_piece / KiB), vx_ms(cbudget));
 	for (kind = 0; kind < K_KINDS; kind++) {
