@@ -296,23 +296,8 @@ static double share_error(const uint32_t *w, int n, char *detail, size_t dlen)
 
 /* ---- 4. job throughput ---- */
 
-static int tput_tenant(void *arg)
-{
-	const struct tenant_arg *ta = arg;
-	struct ash_command c;
-	uint32_t h = 0;
-	int fd, ret;
-
-	fd = vt_tenant_open(ta->part);
-	REQUIRE(fd >= 0, "bind %s", ta->part);
-	REQUIRE_OK(vt_buf_alloc(fd, TPUT_LEN, &h, NULL), "alloc");
-	vx_cmd_fill(&c, h, 0, TPUT_LEN, 1);
-	ret = vx_saturate(fd, &c, 1, &sh->saturated[ta->idx], &sh->stop);
-	close(fd);
-	return ret;
-}
-
-/* Jobs per second of TPUT_TENANTS saturating tenants, through the stack. */
+/* Jobs per second of TPUT_TENANTS saturating tenants, through the stack:
+ * tenant() with FILLs of TPUT_LEN. */
 static double tput_stack(void)
 {
 	struct tenant_arg ta[TPUT_TENANTS] = { 0 };
@@ -321,13 +306,14 @@ static double tput_stack(void)
 	int i;
 
 	memset(sh, 0, sizeof(*sh));
+	fill_len = TPUT_LEN;
 	for (i = 0; i < TPUT_TENANTS; i++) {
 		snprintf(ta[i].part, sizeof(ta[i].part), "tput%d", i);
 		ta[i].idx = i;
 		vt_part_new(ta[i].part, 4 * MiB, 0, VT_ROOT, (gid_t)-1);
 	}
 	for (i = 0; i < TPUT_TENANTS; i++)
-		pids[i] = vt_spawn_as(VT_ROOT, 0, NULL, 0, tput_tenant, &ta[i]);
+		pids[i] = vt_spawn_as(VT_ROOT, 0, NULL, 0, tenant, &ta[i]);
 	for (i = 0; i < TPUT_TENANTS; i++)
 		REQUIRE(vt_flag_wait(&sh->saturated[i], 1, 30000), "saturation");
 	usleep(300000);

@@ -36,9 +36,6 @@
 
 #define SLICE_US	20000
 #define GOOD_TARGET_NS	5000000ULL
-#define SAMPLES		40
-#define PERIOD_MS	50
-#define SOLO_SAMPLES	20
 #define WINDOW_MS	3000
 #define TOL		0.02
 #define GEMM_N		1024
@@ -56,13 +53,10 @@ static const long kind_want[K_KINDS] = { 0, -E2BIG, -EINVAL, -EINVAL };
 struct shared {
 	int saturated[2];
 	int stop;
-	int ready;		/* light tenant: 1 solo done, 2 contended done */
-	int go;
 	uint64_t seen[K_KINDS];
 	uint64_t wrong[K_KINDS];
 	int32_t wrong_status[K_KINDS];
-	uint64_t solo[SOLO_SAMPLES];
-	uint64_t lat[SAMPLES];
+	struct vx_light light;
 };
 
 static struct shared *sh;
@@ -195,55 +189,10 @@ static int good(void *arg)
 	return ret;
 }
 
-static uint64_t one_light_job(int fd, const struct ash_command *c)
-{
-	uint64_t t0, fence;
-	int32_t status = 0;
-
-	t0 = vx_now_ns();
-	REQUIRE_OK(vx_submit(fd, c, 1, &fence), "light submit");
-	REQUIRE_OK(vx_wait(fd, fence, -1, &status), "light wait");
-	REQUIRE_OK(status, "light job status");
-	return vx_now_ns() - t0;
-}
-
 static int light(void *arg)
 {
-	struct ash_command c;
-	uint64_t next, now;
-	uint32_t h;
-	int fd, i;
-
 	(void)arg;
-	fd = vt_tenant_open("light");
-	REQUIRE(fd >= 0, "alice bind light: %s", vt_errname(fd));
-	REQUIRE_OK(vt_buf_alloc(fd, 4096, &h, NULL), "alloc 4 KiB");
-	vx_cmd_fill(&c, h, 0, 4096, 0x11111111);
-	one_light_job(fd, &c);
-	for (i = 0; i < SOLO_SAMPLES; i++) {
-		sh->solo[i] = one_light_job(fd, &c);
-		usleep(10000);
-	}
-	vt_flag_set(&sh->ready, 1);
-	REQUIRE(vt_flag_wait(&sh->go, 1, 120000), "no go for the contended phase");
-	next = vx_now_ns();
-	for (i = 0; i < SAMPLES; i++) {
-		next += (uint64_t)(PERIOD_MS - 5 + (i * 7) % 11) * 1000000ULL;
-		now = vx_now_ns();
-		if (next > now)
-			usleep((useconds_t)((next - now) / 1000));
-		sh->lat[i] = one_light_job(fd, &c);
-	}
-	vt_flag_set(&sh->ready, 2);
-	close(fd);
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	return vx_light_tenant("light", &sh->light);
 }
 
 /* Mean busy time of @n runs of @c on a fresh context of @part. */
@@ -263,8 +212,8 @@ int main(void)
 	struct ash_partition_info h0, h1, g0, g1, p0, p1;
 	struct ash_device_set ds;
 	struct ash_command c[FILL_CMDS];
-	uint64_t t0, t1, cost, cbudget, cgood, cmax, overhead, l0max, bound,
-		 worst, sorted[SAMPLES], jobs_n, wall, hb, gb, total, piece;
+	uint64_t t0, t1, cost, cbudget, cgood, cmax, overhead, l0med, l0max,
+		 bound, med, worst, jobs_n, wall, hb, gb, total, piece;
 	double hshare, want = 1.0 / 3.0;
 	pid_t eng, hp, gp, lp;
 	uint32_t h, i;
@@ -314,7 +263,7 @@ int main(void)
 	}
 
 	lp = vt_spawn_as(VT_ALICE, VT_ORGA, NULL, 0, light, NULL);
-	REQUIRE(vt_flag_wait(&sh->ready, 1, 60000), "light tenant's solo phase");
+	REQUIRE(vt_flag_wait(&sh->light.ready, 1, 60000), "light tenant's solo phase");
 
 	/* The good tenant alone: its job cost and the engine's overhead. */
 	gp = vt_spawn_as(VT_CAROL, VT_ORGC, NULL, 0, good, NULL);
@@ -340,12 +289,12 @@ int main(void)
 	h0 = vt_part("hostile");
 	g0 = vt_part("good");
 	t0 = vx_now_ns();
-	vt_flag_set(&sh->go, 1);
+	vt_flag_set(&sh->light.go, 1);
 	usleep(WINDOW_MS * 1000);
 	h1 = vt_part("hostile");
 	g1 = vt_part("good");
 	t1 = vx_now_ns();
-	REQUIRE(vt_flag_wait(&sh->ready, 2, 120000), "light tenant's contended phase");
+	REQUIRE(vt_flag_wait(&sh->light.ready, 2, 120000), "light tenant's contended phase");
 	vt_flag_set(&sh->stop, 1);
 	EXPECT_EQ(vt_wait(lp), 0, "light tenant exit status");
 	EXPECT_EQ(vt_wait(hp), 0, "hostile tenant exit status");
@@ -383,19 +332,14 @@ int main(void)
 	       vx_ms(total), vx_ms(t1 - t0));
 
 	/* The light tenant's worst wait. */
-	memcpy(sorted, sh->solo, sizeof(sh->solo));
-	qsort(sorted, SOLO_SAMPLES, sizeof(sorted[0]), cmp_u64);
-	l0max = sorted[SOLO_SAMPLES - 1];
-	memcpy(sorted, sh->lat, sizeof(sh->lat));
-	qsort(sorted, SAMPLES, sizeof(sorted[0]), cmp_u64);
-	worst = sorted[SAMPLES - 1];
-	k = (int)((SLICE_US * 1000ULL + cost - 1) / (cost ? cost : 1)) + 1;
-	bound = SLICE_US * 1000ULL + cmax + l0max + (uint64_t)k * overhead +
-		10000000ULL;
+	vx_median_max(sh->light.solo, VX_LIGHT_SOLO, &l0med, &l0max);
+	vx_median_max(sh->light.lat, VX_LIGHT_SAMPLES, &med, &worst);
+	bound = vx_latency_bound(SLICE_US * 1000ULL, cost, cmax, l0max,
+				 overhead, &k);
 	printf("light job: alone worst %.2f ms; beside both (%d samples) median %.2f, "
 	       "worst %.2f ms; bound = slice %.1f + C_max %.2f + L0 %.2f + %d x o %.2f "
-	       "+ 10 = %.2f ms\n", vx_ms(l0max), SAMPLES,
-	       vx_ms(sorted[SAMPLES / 2]), vx_ms(worst), SLICE_US / 1000.0,
+	       "+ 10 = %.2f ms\n", vx_ms(l0max), VX_LIGHT_SAMPLES,
+	       vx_ms(med), vx_ms(worst), SLICE_US / 1000.0,
 	       vx_ms(cmax), vx_ms(l0max), k, vx_ms(overhead), vx_ms(bound));
 	EXPECT(worst <= bound, "worst light-job latency %.2f ms > bound %.2f ms",
 	       vx_ms(worst), vx_ms(bound));

@@ -51,22 +51,6 @@ static bool write_file(const char *path, const char *s)
 	return ok;
 }
 
-static long long read_ll(const char *path)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return atoll(buf);
-}
-
 /* A cgroup with the memory controller, or false where there is none. */
 static bool memcg_setup(void)
 {
@@ -144,7 +128,7 @@ int main(void)
 		snprintf(pid, sizeof(pid), "%d", (int)tp);
 		REQUIRE(write_file(CG "/cgroup.procs", pid),
 			"move the tenant into %s: %s", CG, strerror(errno));
-		cg0 = read_ll(CG "/memory.current");
+		cg0 = vt_read_num(CG "/memory.current");
 	}
 	vt_flag_set(&sh->joined, 1);
 	REQUIRE(vt_flag_wait(&sh->filled, 1, 60000), "the tenant did not fill its queues");
@@ -185,7 +169,7 @@ int main(void)
 		uint64_t want = total * ASH_JOB_MAX_COMMANDS *
 				sizeof(struct ash_command) * 9 / 10;
 
-		cg1 = read_ll(CG "/memory.current");
+		cg1 = vt_read_num(CG "/memory.current");
 		printf("cgroup %s: memory.current %lld -> %lld bytes (+%.1f MiB for %llu jobs)\n",
 		       CG, cg0, cg1, (double)(cg1 - cg0) / (double)MiB,
 		       (unsigned long long)total);
@@ -202,7 +186,7 @@ int main(void)
 	EXPECT_EQ(vt_wait(tp), 0, "tenant exit status");
 	EXPECT_EQ(vt_dev().jobs_queued, 0, "device jobs_queued after the contexts closed");
 	if (memcg) {
-		cg2 = read_ll(CG "/memory.current");
+		cg2 = vt_read_num(CG "/memory.current");
 		printf("cgroup %s: memory.current after close %lld bytes\n", CG, cg2);
 		EXPECT(cg2 < cg0 + (cg1 - cg0) / 4,
 		       "the cgroup still holds %lld of the %lld bytes after the contexts closed",

@@ -52,27 +52,9 @@ static long delete_module(unsigned int flags)
 	return syscall(SYS_delete_module, MOD, flags) ? -errno : 0;
 }
 
-/* A decimal from a sysfs file, or -1. */
-static long long read_num(const char *path)
-{
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtoll(buf, NULL, 10);
-}
-
 static long long refcnt(void)
 {
-	return read_num(REFCNT);
+	return vt_read_num(REFCNT);
 }
 
 /* Wait up to @ms for the module's refcnt to be @want. */
@@ -221,8 +203,8 @@ static void hold(const char *holder, int (*fn)(void *), void *arg)
 	EXPECT(sh->ok, "%s: the holder's check after the refused unloads", holder);
 	EXPECT(refcnt_wait(0, 10000), "%s: refcnt %lld 10 s after the holder went",
 	       holder, refcnt());
-	EXPECT_EQ(read_num(SYSDEV "contexts"), 0, "device contexts (sysfs)");
-	EXPECT_EQ(read_num(SYSDEV "mem_used"), 0, "device mem_used (sysfs)");
+	EXPECT_EQ(vt_read_num(SYSDEV "contexts"), 0, "device contexts (sysfs)");
+	EXPECT_EQ(vt_read_num(SYSDEV "mem_used"), 0, "device mem_used (sysfs)");
 }
 
 int main(void)

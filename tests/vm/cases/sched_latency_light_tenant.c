@@ -38,17 +38,11 @@
 
 #define SLICE_US	20000
 #define C_TARGET_NS	5000000ULL
-#define SAMPLES		40
-#define PERIOD_MS	50
-#define SOLO_SAMPLES	20
 
 struct shared {
 	int saturated;
 	int stop;
-	int ready;		/* light tenant: 1 solo done, 2 contended done */
-	int go;			/* case: 1 start the contended phase */
-	uint64_t solo[SOLO_SAMPLES];
-	uint64_t lat[SAMPLES];
+	struct vx_light light;
 };
 
 static struct shared *sh;
@@ -70,63 +64,10 @@ static int heavy(void *arg)
 	return ret;
 }
 
-static uint64_t one_light_job(int fd, const struct ash_command *c)
-{
-	uint64_t t0, fence;
-	int32_t status = 0;
-
-	t0 = vx_now_ns();
-	REQUIRE_OK(vx_submit(fd, c, 1, &fence), "light submit");
-	REQUIRE_OK(vx_wait(fd, fence, -1, &status), "light wait");
-	REQUIRE_OK(status, "light job status");
-	return vx_now_ns() - t0;
-}
-
-static void sleep_until(uint64_t t)
-{
-	uint64_t now = vx_now_ns();
-
-	if (t > now)
-		usleep((useconds_t)((t - now) / 1000));
-}
-
 static int light(void *arg)
 {
-	struct ash_command c;
-	uint64_t next;
-	uint32_t h;
-	int fd, i;
-
 	(void)arg;
-	fd = vt_tenant_open("light");
-	REQUIRE(fd >= 0, "alice bind light: %s", vt_errname(fd));
-	REQUIRE_OK(vt_buf_alloc(fd, 4096, &h, NULL), "alloc 4 KiB");
-	vx_cmd_fill(&c, h, 0, 4096, 0x11111111);
-	one_light_job(fd, &c);		/* fault the page into the engine */
-	for (i = 0; i < SOLO_SAMPLES; i++) {
-		sh->solo[i] = one_light_job(fd, &c);
-		usleep(10000);
-	}
-	vt_flag_set(&sh->ready, 1);
-	REQUIRE(vt_flag_wait(&sh->go, 1, 60000), "no go for the contended phase");
-	next = vx_now_ns();
-	for (i = 0; i < SAMPLES; i++) {
-		/* ~50 ms apart, with a little jitter so that submissions land
-		 * at every phase of the neighbour's slices */
-		next += (uint64_t)(PERIOD_MS - 5 + (i * 7) % 11) * 1000000ULL;
-		sleep_until(next);
-		sh->lat[i] = one_light_job(fd, &c);
-	}
-	vt_flag_set(&sh->ready, 2);
-	close(fd);
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	return vx_light_tenant("light", &sh->light);
 }
 
 int main(void)
@@ -135,7 +76,7 @@ int main(void)
 	struct ash_partition_info p0, p1;
 	struct ash_command c;
 	uint64_t busy, t0, t1, cost, cmax, overhead, l0max, l0med, bound, worst,
-		 sorted[SAMPLES], jobs, wall;
+		 med, p90, jobs, wall;
 	uint32_t h;
 	pid_t eng, hp, lp;
 	int fd, i, k;
@@ -172,7 +113,7 @@ int main(void)
 
 	/* L0: the light tenant alone. */
 	lp = vt_spawn_as(VT_ALICE, VT_ORGA, NULL, 0, light, NULL);
-	REQUIRE(vt_flag_wait(&sh->ready, 1, 60000), "light tenant's solo phase");
+	REQUIRE(vt_flag_wait(&sh->light.ready, 1, 60000), "light tenant's solo phase");
 
 	/* C and o: the neighbour alone, saturating, for 500 ms. */
 	hp = vt_spawn_as(VT_BOB, VT_ORGB, NULL, 0, heavy, NULL);
@@ -191,21 +132,17 @@ int main(void)
 	cmax = cost + cost / 2;
 
 	/* Contended phase. */
-	vt_flag_set(&sh->go, 1);
-	REQUIRE(vt_flag_wait(&sh->ready, 2, 60000), "light tenant's contended phase");
+	vt_flag_set(&sh->light.go, 1);
+	REQUIRE(vt_flag_wait(&sh->light.ready, 2, 60000), "light tenant's contended phase");
 	vt_flag_set(&sh->stop, 1);
 	EXPECT_EQ(vt_wait(lp), 0, "light tenant exit status");
 	EXPECT_EQ(vt_wait(hp), 0, "neighbour exit status");
 
-	memcpy(sorted, sh->solo, sizeof(sh->solo));
-	qsort(sorted, SOLO_SAMPLES, sizeof(sorted[0]), cmp_u64);
-	l0med = sorted[SOLO_SAMPLES / 2];
-	l0max = sorted[SOLO_SAMPLES - 1];
-	memcpy(sorted, sh->lat, sizeof(sh->lat));
-	qsort(sorted, SAMPLES, sizeof(sorted[0]), cmp_u64);
-	worst = sorted[SAMPLES - 1];
-	k = (int)((SLICE_US * 1000ULL + cost - 1) / (cost ? cost : 1)) + 1;
-	bound = SLICE_US * 1000ULL + cmax + l0max + (uint64_t)k * overhead + 10000000ULL;
+	vx_median_max(sh->light.solo, VX_LIGHT_SOLO, &l0med, &l0max);
+	vx_median_max(sh->light.lat, VX_LIGHT_SAMPLES, &med, &worst);
+	p90 = sh->light.lat[VX_LIGHT_SAMPLES * 9 / 10];
+	bound = vx_latency_bound(SLICE_US * 1000ULL, cost, cmax, l0max,
+				 overhead, &k);
 
 	printf("slice %.1f ms; neighbour: FILL %llu KiB, C = %.2f ms busy (C_max %.2f), "
 	       "%.2f ms wall per job, o = %.2f ms\n",
@@ -214,9 +151,8 @@ int main(void)
 	printf("light job alone: median %.2f ms, worst L0 = %.2f ms\n",
 	       vx_ms(l0med), vx_ms(l0max));
 	printf("light job next to the neighbour (%d samples): median %.2f ms, "
-	       "90th %.2f ms, worst %.2f ms\n", SAMPLES,
-	       vx_ms(sorted[SAMPLES / 2]), vx_ms(sorted[SAMPLES * 9 / 10]),
-	       vx_ms(worst));
+	       "90th %.2f ms, worst %.2f ms\n", VX_LIGHT_SAMPLES, vx_ms(med),
+	       vx_ms(p90), vx_ms(worst));
 	printf("bound = slice %.1f + C_max %.2f + L0 %.2f + %d x o %.2f + 10 (TCG) = %.2f ms\n",
 	       SLICE_US / 1000.0, vx_ms(cmax), vx_ms(l0max), k, vx_ms(overhead),
 	       vx_ms(bound));
@@ -224,9 +160,9 @@ int main(void)
 	       vx_ms(worst), vx_ms(bound));
 	/* And the neighbour was really in the way: without it the median
 	 * would be L0's. */
-	EXPECT(sorted[SAMPLES / 2] > l0med,
+	EXPECT(med > l0med,
 	       "contended median %.2f ms not above the solo median %.2f ms: "
-	       "was the neighbour running?", vx_ms(sorted[SAMPLES / 2]), vx_ms(l0med));
+	       "was the neighbour running?", vx_ms(med), vx_ms(l0med));
 
 	EXPECT_EQ(vx_engine_stop(eng, SIGTERM), 0, "engine exit status after SIGTERM");
 	return vt_result();

@@ -890,3 +890,20 @@ int vt_json_objects(const char *json, char out[][1024], int max)
 	}
 	return -1;	/* no closing ']' */
 }
+
+long long vt_read_num(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}

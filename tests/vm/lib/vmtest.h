@@ -137,6 +137,9 @@ long vt_buf_info(int fd, uint32_t handle, struct ash_buf_info *info);
 /* mmap a buffer's offset on @fd, MAP_SHARED, read/write: NULL on failure
  * with errno set. */
 void *vt_buf_map(int fd, uint64_t offset, uint64_t len);
+/* A decimal number from a file (sysfs, cgroupfs), or -1. */
+long long vt_read_num(const char *path);
+
 /* munmap a vt_buf_map mapping: 0 or -errno. */
 int vt_buf_unmap(void *addr, uint64_t len);
 

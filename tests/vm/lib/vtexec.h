@@ -293,4 +293,114 @@ static inline int vx_saturate(int fd, const struct ash_command *cmds,
 	return 0;
 }
 
+/* --- a light tenant's latency (sched_latency_light_tenant and others) ----- */
+
+#define VX_LIGHT_SOLO		20	/* samples alone */
+#define VX_LIGHT_SAMPLES	40	/* samples next to the neighbours */
+#define VX_LIGHT_PERIOD_MS	50
+
+/**
+ * struct vx_light - a light tenant's samples, in vt_shared() memory
+ * @ready: set to 1 after the solo phase, 2 after the contended one.
+ * @go: the case sets it to 1 to start the contended phase.
+ * @solo: submit-to-complete latencies with the engine idle.
+ * @lat: the same next to the neighbours, ~50 ms apart.
+ */
+struct vx_light {
+	int ready;
+	int go;
+	uint64_t solo[VX_LIGHT_SOLO];
+	uint64_t lat[VX_LIGHT_SAMPLES];
+};
+
+/* Submit @c on @fd and wait: the round trip in ns; the job must succeed. */
+static inline uint64_t vx_round_trip(int fd, const struct ash_command *c)
+{
+	uint64_t t0, fence;
+	int32_t status = 0;
+
+	t0 = vx_now_ns();
+	REQUIRE_OK(vx_submit(fd, c, 1, &fence), "light submit");
+	REQUIRE_OK(vx_wait(fd, fence, -1, &status), "light wait");
+	REQUIRE_OK(status, "light job status");
+	return vx_now_ns() - t0;
+}
+
+/*
+ * The light tenant, in a child bound to @part: one 4 KiB FILL at a time,
+ * VX_LIGHT_SOLO of them alone, then (after @l->go) VX_LIGHT_SAMPLES about
+ * VX_LIGHT_PERIOD_MS apart with a little jitter, so that submissions land
+ * at every phase of the neighbours' slices.
+ */
+static inline int vx_light_tenant(const char *part, struct vx_light *l)
+{
+	struct ash_command c;
+	uint64_t next, now;
+	uint32_t h;
+	int fd, i;
+
+	fd = vt_tenant_open(part);
+	REQUIRE(fd >= 0, "bind %s: %s", part, vt_errname(fd));
+	REQUIRE_OK(vt_buf_alloc(fd, 4096, &h, NULL), "alloc 4 KiB");
+	vx_cmd_fill(&c, h, 0, 4096, 0x11111111);
+	vx_round_trip(fd, &c);		/* fault the page into the engine */
+	for (i = 0; i < VX_LIGHT_SOLO; i++) {
+		l->solo[i] = vx_round_trip(fd, &c);
+		usleep(10000);
+	}
+	vt_flag_set(&l->ready, 1);
+	REQUIRE(vt_flag_wait(&l->go, 1, 120000), "no go for the contended phase");
+	next = vx_now_ns();
+	for (i = 0; i < VX_LIGHT_SAMPLES; i++) {
+		next += (uint64_t)(VX_LIGHT_PERIOD_MS - 5 + (i * 7) % 11) *
+			1000000ULL;
+		now = vx_now_ns();
+		if (next > now)
+			usleep((useconds_t)((next - now) / 1000));
+		l->lat[i] = vx_round_trip(fd, &c);
+	}
+	vt_flag_set(&l->ready, 2);
+	close(fd);
+	return 0;
+}
+
+static inline int vx_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* @v sorted in place; its median and largest. */
+static inline void vx_median_max(uint64_t *v, int n, uint64_t *med,
+				 uint64_t *max)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), vx_cmp_u64);
+	*med = v[n / 2];
+	*max = v[n - 1];
+}
+
+/*
+ * How long a light job may wait next to saturating neighbours: the
+ * running context keeps the engine until it has been charged a slice,
+ * checked at each fetch, so a neighbour's turn can end up to one of its
+ * jobs past the slice; a light job submitted at the worst moment then
+ * waits that, runs itself, and pays the engine's per-job overhead for
+ * every neighbour job in the turn:
+ *
+ *   slice + C_max + L0 + (ceil(slice / C) + 1) * o + 10 ms
+ *
+ * C the neighbours' typical job's busy time, C_max the longest one's with
+ * margin, L0 the light job's worst round trip alone, o the engine's time
+ * per job outside the busy time it reports, 10 ms TCG's late timer
+ * interrupts.  *@k is the number of overheads counted.
+ */
+static inline uint64_t vx_latency_bound(uint64_t slice_ns, uint64_t c,
+					uint64_t c_max, uint64_t l0,
+					uint64_t o, int *k)
+{
+	*k = (int)((slice_ns + c - 1) / (c ? c : 1)) + 1;
+	return slice_ns + c_max + l0 + (uint64_t)*k * o + 10000000ULL;
+}
+
 #endif /* VTEXEC_H */
