@@ -1,7 +1,8 @@
 # accelshare - build, install and test.
 #
 #   make                      module, runtime library, tools
-#   make install DESTDIR=DIR  stage an install under DIR
+#   make install DESTDIR=DIR  stage an install under DIR (depmod included)
+#   make uninstall [DESTDIR=DIR]  remove what make install put there
 #   make test                 every test suite (host unit tests, VM suite on
 #                             the distribution and the debug kernel)
 #   make lint                 checkpatch, sparse, W=1, cppcheck
@@ -22,7 +23,14 @@ BUILD     ?= build
 # The running kernel's build tree, else the newest installed headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	  $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1))
-KVER  = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+# The release the module is built for: what its vermagic says and where
+# modprobe looks (UTS_RELEASE; Debian's headers answer "make kernelrelease"
+# with the upstream version instead, 6.1.192 for 6.1.0-57-cloud-amd64).
+KVER = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	 $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+# The module to install: the one "make module" builds, or one built
+# elsewhere for KDIR (tests/vm/run.sh stages the VM's).
+MODULE_KO ?= accelshare.ko
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -33,8 +41,9 @@ ASH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
-.PHONY: all module userspace install install-module test unit-test vm-test \
-	lint bench demo deps clean
+.PHONY: all module userspace install install-module install-docs uninstall \
+	uninstall-module test unit-test install-test vm-test lint bench demo \
+	deps clean
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -43,10 +52,30 @@ module:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree (KDIR=$(KDIR)); install linux-headers or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install-module: module
-	install -D -m 0644 accelshare.ko $(DESTDIR)/lib/modules/$(KVER)/extra/accelshare.ko
+# depmod with -b for a staged install, where the kernel's own module lists
+# are missing (its warnings about them say nothing then).
+depmod = depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER) 2>&1 | \
+	 { grep -v 'could not open modules\.\(order\|builtin\)' >&2 || true; }
 
-install: install-module
+install-module: $(if $(filter accelshare.ko,$(MODULE_KO)),module)
+	@test -n "$(KVER)" || { echo "make: cannot read the kernel release from $(KDIR)/include/generated/utsrelease.h; set KDIR" >&2; exit 1; }
+	install -D -m 0644 $(MODULE_KO) $(DESTDIR)/lib/modules/$(KVER)/extra/accelshare.ko
+	@$(depmod)
+
+uninstall-module:
+	@test -n "$(KVER)" || { echo "make: cannot read the kernel release from $(KDIR)/include/generated/utsrelease.h; set KDIR" >&2; exit 1; }
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/accelshare.ko
+	-rmdir $(DESTDIR)/lib/modules/$(KVER)/extra 2>/dev/null
+	@if [ -d $(DESTDIR)/lib/modules/$(KVER) ]; then $(depmod); fi
+
+DOCDIR := $(PREFIX)/share/doc/accelshare
+install-docs:
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+install: install-module install-docs
+uninstall: uninstall-module
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Debian packages the build and the tests need; installs what is missing.
 deps:
@@ -57,9 +86,14 @@ test: deps
 	@rc=0; \
 	$(MAKE) --no-print-directory unit-test || rc=1; \
 	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
+	$(MAKE) --no-print-directory install-test || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
 	scripts/test-summary.sh $(BUILD) || rc=1; \
 	exit $$rc
+
+# make install and uninstall into a staging directory (tests/install/).
+install-test: all
+	@tests/install/check-install.sh $(BUILD)
 
 lint: deps
 	@scripts/lint.sh $(BUILD)

@@ -26,10 +26,11 @@ LIB_PC := $(BUILD)/accelshare.pc
 # The version script decides what the shared library exports.
 RT_CFLAGS := $(ASH_CFLAGS) -pthread -MMD -MP
 
-.PHONY: install-runtime
+.PHONY: install-runtime uninstall-runtime
 
 userspace: $(LIB_SHARED) $(LIB_LINKS) $(LIB_STATIC) $(LIB_PC)
 install: install-runtime
+uninstall: uninstall-runtime
 
 # Objects depend on this file too: it holds their flags.
 $(BUILD)/obj/pic/runtime/%.o: runtime/%.c runtime/build.mk
@@ -84,5 +85,17 @@ install-runtime: $(LIB_SHARED) $(LIB_STATIC) $(LIB_PC)
 	install -m 0644 include/accelshare.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 include/uapi/accelshare.h \
 		$(DESTDIR)$(PREFIX)/include/linux/accelshare.h
+	install -m 0644 include/uapi/accelshare_ops.h \
+		$(DESTDIR)$(PREFIX)/include/linux/accelshare_ops.h
+
+uninstall-runtime:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libaccelshare.so.$(VERSION) \
+		$(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME) \
+		$(DESTDIR)$(PREFIX)/lib/libaccelshare.so \
+		$(DESTDIR)$(PREFIX)/lib/libaccelshare.a \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/accelshare.pc \
+		$(DESTDIR)$(PREFIX)/include/accelshare.h \
+		$(DESTDIR)$(PREFIX)/include/linux/accelshare.h \
+		$(DESTDIR)$(PREFIX)/include/linux/accelshare_ops.h
 
 -include $(RT_PIC_OBJS:.o=.d) $(RT_OBJS:.o=.d)

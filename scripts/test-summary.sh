@@ -1,5 +1,6 @@
 #!/bin/bash
-# The total of make test: host unit tests plus the VM suite on both kernels,
+# The total of make test: host unit tests, the install checks and the VM
+# suite on both kernels,
 # as one last line "N passed, N failed, N skipped".  A suite that left no
 # results counts as a failure.
 # Usage: test-summary.sh BUILD_DIR
@@ -16,6 +17,15 @@ if [ -s "$unit" ]; then
 	pass=$((pass + p)) fail=$((fail + f))
 else
 	echo "unit: no results"
+	fail=$((fail + 1))
+fi
+inst=$build/install/summary.txt
+if [ -s "$inst" ]; then
+	read -r p _ f _ <"$inst"
+	echo "install: $(cat "$inst")"
+	pass=$((pass + p)) fail=$((fail + f))
+else
+	echo "install: no results"
 	fail=$((fail + 1))
 fi
 for kernel in distro debug; do

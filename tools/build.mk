@@ -23,10 +23,11 @@ ASH_MODEL := $(BUILD)/bin/ash-model
 ASH_MODEL_SRCS := tools/model/ash-model.c tools/common/parse.c
 ASH_MODEL_OBJS := $(ASH_MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: install-tools
+.PHONY: install-tools uninstall-tools
 
 userspace: $(ASHCTL) $(DEMO_TENANT) $(ASH_MODEL)
 install: install-tools
+uninstall: uninstall-tools
 
 $(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk
 	@mkdir -p $(@D)
@@ -51,5 +52,8 @@ $(ASH_MODEL): $(ASH_MODEL_OBJS) $(LIB_STATIC)
 install-tools: $(ASHCTL) $(ASH_MODEL)
 	install -D -m 0755 $(ASHCTL) $(DESTDIR)$(PREFIX)/bin/ashctl
 	install -D -m 0755 $(ASH_MODEL) $(DESTDIR)$(PREFIX)/bin/ash-model
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ashctl $(DESTDIR)$(PREFIX)/bin/ash-model
 
 -include $(ASHCTL_OBJS:.o=.d) $(DEMO_OBJS:.o=.d) $(ASH_MODEL_OBJS:.o=.d)

@@ -13,10 +13,11 @@ ENGINE_OBJS := $(ENGINE_SRCS:runtime/%.c=$(BUILD)/obj/engine/%.o)
 ENGINE_LIBS := -lopenblas -lnuma -lm
 ENGINE_CFLAGS := $(ASH_CFLAGS) -pthread -MMD -MP
 
-.PHONY: install-engine
+.PHONY: install-engine uninstall-engine
 
 userspace: $(ENGINE)
 install: install-engine
+uninstall: uninstall-engine
 
 $(BUILD)/obj/engine/%.o: runtime/%.c runtime/engine/engine.mk
 	@mkdir -p $(@D)
@@ -28,5 +29,8 @@ $(ENGINE): $(ENGINE_OBJS)
 
 install-engine: $(ENGINE)
 	install -D -m 0755 $(ENGINE) $(DESTDIR)$(PREFIX)/bin/accelshare-engine
+
+uninstall-engine:
+	rm -f $(DESTDIR)$(PREFIX)/bin/accelshare-engine
 
 -include $(ENGINE_OBJS:.o=.d)

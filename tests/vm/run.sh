@@ -100,6 +100,12 @@ done | sort -u | while read -r lib; do
 done
 
 cp "$module" "$stage/accelshare.ko"
+# The module as make install puts it, depmod included, for install_modprobe.
+make -s --no-print-directory -C "$here/../.." install-module \
+	KDIR="$("$here/kernel.sh" "$kernel" kdir)" MODULE_KO="$module" \
+	DESTDIR="$stage" >"$out/install-module.log" 2>&1 ||
+	{ cat "$out/install-module.log" >&2
+	  echo "run.sh: make install-module into the image failed: install_modprobe will fail" >&2; }
 # The module's allocation sites, which the fault_injection case must reach.
 "$here/fault-sites.sh" "$module" > "$stage/tests/fault_injection.sites" ||
 	{ rm -f "$stage/tests/fault_injection.sites"

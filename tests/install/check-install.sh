@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# make install and make uninstall into a staging directory, checked as a
+# packager and a tenant developer use them:
+#  - the module lies under the release its vermagic names, and depmod ran
+#    (modules.dep lists it), so modprobe finds it;
+#  - every file of docs/admin.md's layout is there, the headers included;
+#  - a tenant program that uses <accelshare.h> and <linux/accelshare.h>
+#    (the op names too) compiles against the staged tree with pkg-config
+#    (PKG_CONFIG_SYSROOT_DIR), linked dynamically and statically
+#    (--static), and runs;
+#  - make uninstall removes every file it put there, and depmod forgets the
+#    module.
+# Usage: check-install.sh BUILD_DIR; prints PASS/FAIL lines and a last line
+# "N passed, N failed", also written to BUILD_DIR/install/summary.txt.
+set -uo pipefail
+build=${1:?usage: check-install.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$build/install
+stage=$out/stage
+rm -rf "$out"
+mkdir -p "$out"
+pass=0 fail=0
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+check() {	# check NAME WHY COMMAND...
+	local name=$1 why=$2
+	shift 2
+	if "$@" >"$out/$name.log" 2>&1; then ok "$name"; else bad "$name" "$why (log: $out/$name.log)"; fi
+}
+
+if ! make -s -C "$root" BUILD="$build" install DESTDIR="$stage" >"$out/install.log" 2>&1; then
+	bad install "make install failed (log: $out/install.log)"
+	echo "$pass passed, $fail failed" | tee "$out/summary.txt"
+	exit 1
+fi
+ok install
+
+ko=$(find "$stage/lib/modules" -name accelshare.ko | head -n 1)
+rel=${ko#"$stage"/lib/modules/}
+rel=${rel%%/*}
+vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)
+check module_release "installed under '$rel', vermagic says '$vermagic'" \
+	test -n "$rel" -a "$rel" = "$vermagic"
+check depmod "modules.dep does not list extra/accelshare.ko" \
+	grep -q '^extra/accelshare.ko:' "$stage/lib/modules/$rel/modules.dep"
+
+missing=
+for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
+	 usr/lib/libaccelshare.so usr/lib/libaccelshare.so.0 usr/lib/libaccelshare.a \
+	 usr/include/accelshare.h usr/include/linux/accelshare.h \
+	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
+	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md; do
+	[ -e "$stage/$f" ] || missing="$missing $f"
+done
+check layout "missing:$missing" test -z "$missing"
+
+cat > "$out/tenant.c" <<'PROG'
+#include <stdio.h>
+#include <string.h>
+#include <accelshare.h>
+#include <linux/accelshare.h>
+
+int main(void)
+{
+	struct ash_gemm_params g = { .m = 1, .n = 1, .k = 1 };
+	struct ash_ctx *ctx;
+	int ret = ash_open("no-such-partition", &ctx);
+
+	if (!ret)
+		ash_close(ctx);
+	printf("op %d, %zu-byte params, ash_open: %s\n", ASH_OP_GEMM,
+	       sizeof(g), ret ? strerror(-ret) : "ok");
+	return 0;
+}
+PROG
+export PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$stage/usr/lib/pkgconfig
+cflags=$(pkg-config --cflags accelshare)
+check pkgconfig_dynamic "a tenant program did not build or run against the staged tree" \
+	sh -c "cc -Werror $cflags '$out/tenant.c' \$(pkg-config --libs accelshare) -o '$out/tenant' &&
+	       LD_LIBRARY_PATH='$stage/usr/lib' '$out/tenant'"
+check pkgconfig_static "a static tenant program did not build or run (pkg-config --static)" \
+	sh -c "cc -static -Werror $cflags '$out/tenant.c' \$(pkg-config --static --libs accelshare) \
+		-o '$out/tenant-static' && '$out/tenant-static'"
+unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
+
+if make -s -C "$root" BUILD="$build" uninstall DESTDIR="$stage" >"$out/uninstall.log" 2>&1; then
+	left=$(find "$stage" -type f ! -name 'modules.*' | sed "s|^$stage/||")
+	check uninstall "files left: $left" test -z "$left"
+	check uninstall_depmod "modules.dep still lists the module" \
+		sh -c "! grep -q accelshare '$stage/lib/modules/$rel/modules.dep'"
+else
+	bad uninstall "make uninstall failed (log: $out/uninstall.log)"
+fi
+
+echo "$pass passed, $fail failed" | tee "$out/summary.txt"
+[ "$fail" -eq 0 ]
