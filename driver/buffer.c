@@ -21,8 +21,16 @@
 
 #include "accelshare_drv.h"
 
-/* Largest chunk taken from the page allocator at once: 2 MiB on x86. */
+/*
+ * Largest chunk taken from the page allocator at once: 2 MiB on x86.
+ * MAX_ORDER became MAX_PAGE_ORDER (the largest order, not one past it) in
+ * 6.8.
+ */
+#ifdef MAX_PAGE_ORDER
+#define ASH_CHUNK_ORDER min(9, MAX_PAGE_ORDER)
+#else
 #define ASH_CHUNK_ORDER min(9, MAX_ORDER - 1)
+#endif
 
 /* Bits of a page offset inside one buffer's mmap window. */
 #define ASH_MMAP_PGOFF_MASK ((1UL << (ASH_MMAP_SHIFT - PAGE_SHIFT)) - 1)

@@ -5,6 +5,8 @@
  * /dev/accelshare is the tenant node: every open file is a context.
  * /dev/accelshare-ctl is the control node, for CAP_SYS_ADMIN only.
  * Each ioctl maps to one *_ioctl() function in the file of its concern.
+ * Both are opened with nonseekable_open(), so lseek fails with -ESPIPE
+ * (no .llseek: no_llseek is gone since 6.12, and was only that).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -151,7 +153,6 @@ static const struct file_operations ash_tenant_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = ash_tenant_mmap,
 	.poll = ash_tenant_poll,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice ash_tenant_dev = {
@@ -219,7 +220,6 @@ static const struct file_operations ash_ctl_fops = {
 	.mmap = ash_engine_mmap,
 	.poll = ash_engine_poll,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice ash_ctl_dev = {

@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config make gcc
 	linux-headers-cloud-amd64 linux-image-cloud-amd64 linux-source-6.1
+	linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
 	qemu-system-x86 busybox-static cpio gzip e2fsprogs kmod coreutils
 	libjson-c-dev libcmocka-dev liburing-dev libnuma-dev libopenblas-dev
 	flex bison bc libelf-dev libssl-dev dwarves sparse xz-utils rsync
@@ -30,6 +31,8 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
+# Wait for another apt (unattended-upgrades, a second make) rather than fail.
+lock=(-o DPkg::Lock::Timeout=600)
+"${sudo[@]}" apt-get "${lock[@]}" update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}"

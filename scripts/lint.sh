@@ -32,19 +32,22 @@ if ! "$cpdir/scripts/checkpatch.pl" --strict --no-tree --quiet --terse \
 	failed+=(checkpatch)
 fi
 
-echo "lint: sparse and W=1 (module against the distribution kernel)"
-kdir=$("$root/tests/vm/kernel.sh" distro kdir)
-out=$build/kmod/lint
-mkdir -p "$out"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	Kbuild driver include "$out/"
-log=$out/build.log
-if ! make -C "$kdir" M="$out" W=1 C=2 modules >"$log" 2>&1; then
-	cat "$log" >&2
-	failed+=(module-build)
-elif grep -E 'warning|error' "$log" | grep -v 'Skipping BTF generation'; then
-	failed+=(sparse/W=1)
-fi
+# Sparse and W=1 against each distribution kernel line (6.1, 6.12).
+for k in distro distro612; do
+	echo "lint: sparse and W=1 (module against the $k kernel)"
+	kdir=$("$root/tests/vm/kernel.sh" "$k" kdir)
+	out=$build/kmod/lint-$k
+	mkdir -p "$out"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		Kbuild driver include "$out/"
+	log=$out/build.log
+	if ! make -C "$kdir" M="$out" W=1 C=2 modules >"$log" 2>&1; then
+		cat "$log" >&2
+		failed+=("module-build-$k")
+	elif grep -E 'warning|error' "$log" | grep -v 'Skipping BTF generation'; then
+		failed+=("sparse/W=1-$k")
+	fi
+done
 
 echo "lint: cppcheck (userspace)"
 # The VM cases stop through REQUIRE(), whose vt_bail() never returns;

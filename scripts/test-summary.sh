@@ -28,7 +28,7 @@ else
 	echo "install: no results"
 	fail=$((fail + 1))
 fi
-for kernel in distro debug; do
+for kernel in distro distro612 debug; do
 	f=$build/vm/$kernel/results.txt
 	if [ ! -s "$f" ]; then
 		echo "vm $kernel: no results"

@@ -2,8 +2,10 @@
 # under qemu with a busybox initramfs holding the module, the runtime, the
 # tools and the test cases.  See tests/vm/README.md.
 #
-#   make vm-test                both kernels (distro, then debug)
+#   make vm-test                every kernel (distro 6.1, distro612 6.12, then
+#                               debug)
 #   make vm-test-distro         one kernel
+#   make vm-test-distro612
 #   make vm-test-debug
 #   make vm-test CASES="a b"    only these cases
 #   make demo                   the three-organization demo (distro kernel)
@@ -20,7 +22,8 @@ VM_LIB_HDRS  := $(wildcard tests/vm/lib/*.h)
 VM_RUNAS     := $(BUILD)/vm/bin/runas
 VM_RUN        = tests/vm/run.sh --build $(BUILD) $(if $(CASES),--cases "$(CASES)")
 
-.PHONY: vm-cases vm-test-distro vm-test-debug vm-module-distro vm-module-debug \
+.PHONY: vm-cases vm-test-distro vm-test-distro612 vm-test-debug \
+	vm-module-distro vm-module-distro612 vm-module-debug \
 	soak
 
 vm-cases: $(VM_CASE_BINS) $(VM_RUNAS)
@@ -36,18 +39,18 @@ $(VM_RUNAS): tests/vm/runas.c
 	$(CC) $(ASH_CFLAGS) -o $@ $< $(LDFLAGS)
 
 # The module alone, built in its own copy for each kernel.
-vm-module-distro vm-module-debug: vm-module-%:
+vm-module-distro vm-module-distro612 vm-module-debug: vm-module-%:
 	tests/vm/build-module.sh $* $(BUILD)/kmod/$*
 
-vm-test-distro vm-test-debug: vm-test-%: userspace vm-cases
+vm-test-distro vm-test-distro612 vm-test-debug: vm-test-%: userspace vm-cases
 	$(VM_RUN) --kernel $*
 
-# Both kernels even if the first fails; the last line sums both runs.
+# Every kernel even if one fails; the last line sums the runs.
+VM_KERNELS := distro distro612 debug
 vm-test: userspace vm-cases
 	@rc=0; \
-	$(VM_RUN) --kernel distro || rc=1; \
-	$(VM_RUN) --kernel debug || rc=1; \
-	tests/vm/summary.sh $(BUILD)/vm/distro/results.txt $(BUILD)/vm/debug/results.txt || rc=1; \
+	for k in $(VM_KERNELS); do $(VM_RUN) --kernel $$k || rc=1; done; \
+	tests/vm/summary.sh $(foreach k,$(VM_KERNELS),$(BUILD)/vm/$(k)/results.txt) || rc=1; \
 	exit $$rc
 
 demo:

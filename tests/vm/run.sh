@@ -2,7 +2,7 @@
 # Build a busybox initramfs and boot a VM kernel under qemu (TCG) to run the
 # VM test cases (mode "test") or the demo (mode "demo").  See tests/vm/README.md.
 #
-#   run.sh --kernel distro|debug [--mode test|demo] [--build DIR]
+#   run.sh --kernel distro|distro612|debug [--mode test|demo] [--build DIR]
 #          [--cases "name1 name2"] [--module FILE.ko] [--timeout SECS]
 #
 # Console output is echoed and kept in BUILD/vm/KERNEL/console.log; per-case
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
 	esac
 done
-case $kernel in distro|debug) ;; *) echo "run.sh: --kernel distro|debug required" >&2; exit 2 ;; esac
+case $kernel in distro|distro612|debug) ;; *) echo "run.sh: --kernel distro, distro612 or debug required" >&2; exit 2 ;; esac
 case $mode in test|demo) ;; *) echo "run.sh: --mode must be test or demo" >&2; exit 2 ;; esac
 cd "$root"
 mkdir -p "$build"
