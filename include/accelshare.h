@@ -10,9 +10,10 @@
  * node is /dev/accelshare unless $ACCELSHARE_DEVICE names another.
  *
  * Errors a tenant sees: -EACCES (not on the partition's access list),
- * -ENOENT (no such partition), -EDQUOT (the allocation would pass the
- * partition's cap), -ENOSPC (device memory exhausted), -EINVAL (malformed
- * request), -ENOMEM (out of host memory).
+ * -ENOENT (no such partition), -ENODEV (no accelshare device: the module is
+ * not loaded, or $ACCELSHARE_DEVICE names no such node), -EDQUOT (the
+ * allocation would pass the partition's cap), -ENOSPC (device memory
+ * exhausted), -EINVAL (malformed request), -ENOMEM (out of host memory).
  *
  * A context may be used from several threads; a buffer must not be used
  * after ash_free() or after its context is closed.
@@ -29,6 +30,8 @@ extern "C" {
 struct ash_ctx;		/* an open context, bound to one partition */
 struct ash_buf;		/* device memory */
 
+/* partition NULL: the one $ACCELSHARE_PARTITION names (-EINVAL if unset),
+ * as a container runtime sets it. */
 int ash_open(const char *partition, struct ash_ctx **ctx);
 void ash_close(struct ash_ctx *ctx);
 

@@ -51,7 +51,10 @@ static int open_bound(const char *partition, int *fdp)
 		path = ASH_DEFAULT_DEVICE;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		/* No node (or no driver behind it): the module is not loaded,
+		 * which -ENOENT would confuse with a missing partition. */
+		return errno == ENOENT || errno == ENXIO || errno == ENODEV ?
+		       -ENODEV : -errno;
 
 	memset(&bind, 0, sizeof(bind));
 	strcpy(bind.partition, partition);
@@ -70,7 +73,9 @@ int ash_open(const char *partition, struct ash_ctx **ctxp)
 	struct ash_ctx *ctx;
 	int ret;
 
-	if (!ctxp || !name_valid(partition))
+	if (!partition)		/* a container's, for one (CDI) */
+		partition = secure_getenv("ACCELSHARE_PARTITION");
+	if (!ctxp || !partition || !name_valid(partition))
 		return -EINVAL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {

@@ -101,6 +101,17 @@ static void create_errors_name_the_argument(void **state)
 	PART_ERR(PART_CREATE, "out of range", "create", "a", "--mem", "1G",
 		 "--uid", "4294967295");
 	PART_ERR(PART_CREATE, "needs a value", "create", "a", "--mem");
+	PART_ERR(PART_CREATE, "--mem is given twice", "create", "a", "--mem",
+		 "1G", "--mem", "2G");
+	PART_ERR(PART_CREATE, "--weight is given twice", "create", "a",
+		 "--mem", "1G", "--weight", "1", "--weight", "2");
+	PART_ERR(PART_CREATE, "--mem \"0.1K\" is not a whole number of bytes",
+		 "create", "a", "--mem", "0.1K");
+	/* A name that starts with '-' is an option to getopt: the message
+	 * names the letter, not the word before it. */
+	PART_ERR(PART_CREATE, "unknown option \"-a\" for partition create "
+		 "(a partition NAME cannot start with '-')",
+		 "create", "-acme", "--mem", "1G");
 	PART_ERR(PART_CREATE, "\"--bogus\"", "create", "a", "--mem", "1G",
 		 "--bogus");
 	/* --root-only is for set: create is root-only without --uid/--gid. */
@@ -261,6 +272,13 @@ static void device_set(void **state)
 	assert_int_equal(DEV(&o, "set", "0", "--slice-us", "500"), 0);
 	assert_int_equal(o.device, 0);
 	assert_true(o.has_slice && o.slice_us == 500);
+	assert_false(o.has_timeout);
+	/* The watchdog alone, or with the slice. */
+	assert_int_equal(DEV(&o, "set", "0", "--job-timeout-ms", "2000"), 0);
+	assert_true(o.has_timeout && o.job_timeout_ms == 2000 && !o.has_slice);
+	assert_int_equal(DEV(&o, "set", "1", "--job-timeout-ms", "10",
+			     "--slice-us", "100"), 0);
+	assert_true(o.has_timeout && o.job_timeout_ms == 10 && o.has_slice);
 	/* Options before the device number, and the bounds themselves. */
 	assert_int_equal(DEV(&o, "set", "--slice-us", "100", "3"), 0);
 	assert_true(o.device == 3 && o.slice_us == 100);
@@ -279,6 +297,12 @@ static void device_set(void **state)
 	DEV_ERR("--slice-us \"\" is not a number", "set", "0",
 		"--slice-us", "");
 	DEV_ERR("needs a value", "set", "0", "--slice-us");
+	DEV_ERR("option --job-timeout-ms needs a value", "set", "0",
+		"--job-timeout-ms");
+	DEV_ERR("--slice-us is given twice", "set", "0", "--slice-us", "500",
+		"--slice-us", "600");
+	DEV_ERR("--job-timeout-ms 9 is out of range (10..3600000)", "set", "0",
+		"--job-timeout-ms", "9");
 	DEV_ERR("needs --slice-us US", "set", "0");
 	DEV_ERR("needs a device number N", "set", "--slice-us", "500");
 	DEV_ERR("device number \"gpu0\" is not a number", "set", "gpu0",

@@ -55,8 +55,8 @@ static void sizes_exact_fractions(void **state)
 	assert_int_equal(size_ok("2.0"), 2);
 	assert_int_equal(size_ok("1.0009765625K"), 1025);
 	/* Not whole bytes: refused, never rounded. */
-	size_err("1.5", -EINVAL);
-	size_err("0.1K", -EINVAL);
+	size_err("1.5", -EDOM);
+	size_err("0.1K", -EDOM);
 	size_err("1.00000000000000000001G", -EINVAL);
 }
 

@@ -175,14 +175,22 @@ static void open_bad_names_einval_errno_kept(void **state)
 		assert_int_equal(errno, ERRNO_MARK);
 	}
 	errno = ERRNO_MARK;
+	unsetenv("ACCELSHARE_PARTITION");
 	assert_int_equal(ash_open(NULL, &ctx), -EINVAL);
+	setenv("ACCELSHARE_PARTITION", "", 1);
+	assert_int_equal(ash_open(NULL, &ctx), -EINVAL);
+	setenv("ACCELSHARE_PARTITION", "-x", 1);
+	assert_int_equal(ash_open(NULL, &ctx), -EINVAL);
+	unsetenv("ACCELSHARE_PARTITION");
 	assert_int_equal(ash_open("ok", NULL), -EINVAL);
 	assert_int_equal(errno, ERRNO_MARK);
 	assert_ptr_equal(ctx, (struct ash_ctx *)&ctx);
 	unsetenv("ACCELSHARE_DEVICE");
 }
 
-static void open_missing_node_enoent(void **state)
+/* No device node: -ENODEV (the module is not loaded), not the -ENOENT of a
+ * missing partition. */
+static void open_missing_node_enodev(void **state)
 {
 	struct ash_ctx *ctx = NULL;
 
@@ -191,7 +199,11 @@ static void open_missing_node_enoent(void **state)
 	errno = ERRNO_MARK;
 	/* 31 characters: the longest valid name reaches the open. */
 	assert_int_equal(ash_open("0123456789012345678901234567890", &ctx),
-			 -ENOENT);
+			 -ENODEV);
+	/* NULL: $ACCELSHARE_PARTITION's, which reaches the open too. */
+	setenv("ACCELSHARE_PARTITION", "from-env", 1);
+	assert_int_equal(ash_open(NULL, &ctx), -ENODEV);
+	unsetenv("ACCELSHARE_PARTITION");
 	assert_int_equal(errno, ERRNO_MARK);
 	assert_null(ctx);
 	unsetenv("ACCELSHARE_DEVICE");
@@ -406,7 +418,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(open_bad_names_einval_errno_kept),
-		cmocka_unit_test(open_missing_node_enoent),
+		cmocka_unit_test(open_missing_node_enodev),
 		cmocka_unit_test(open_non_accelshare_node_enotty),
 		cmocka_unit_test_setup_teardown(open_binds_the_name,
 						fake_setup, fake_teardown),

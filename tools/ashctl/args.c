@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -113,6 +114,9 @@ static int size_arg(const char *opt, const char *s, uint64_t *out, char *err,
 
 	if (ret == -ERANGE)
 		snprintf(err, errlen, "%s \"%s\" is too large", opt, s);
+	else if (ret == -EDOM)
+		snprintf(err, errlen,
+			 "%s \"%s\" is not a whole number of bytes", opt, s);
 	else if (ret)
 		snprintf(err, errlen,
 			 "%s \"%s\" is not a size (expected bytes with an optional K, M, G or T suffix, e.g. 512M)",
@@ -159,9 +163,35 @@ static int add_id(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
 }
 
 /* The option getopt_long() stopped at, for an error message. */
+/*
+ * The option getopt just refused.  An unknown short option may sit inside a
+ * word getopt has not finished with ("-acme": optind still names it), so
+ * it is named by its letter; a long one by its word.
+ */
 static const char *bad_option(char **argv)
 {
+	static char buf[3];
+
+	/* optopt is a long option's value (0x100 up) when its argument is
+	 * missing, and 0 for an unknown long option. */
+	if (optopt > ' ' && optopt < 0x7f) {
+		buf[0] = '-';
+		buf[1] = (char)optopt;
+		buf[2] = 0;
+		return buf;
+	}
 	return argv[optind - 1];
+}
+
+/* An option given twice: refused, rather than the last one silently won. */
+static int once(bool *seen, const char *opt, char *err, size_t errlen)
+{
+	if (*seen) {
+		snprintf(err, errlen, "%s is given twice", opt);
+		return -1;
+	}
+	*seen = true;
+	return 0;
 }
 
 static int positional(const char *cmd, int argc, char **argv,
@@ -226,46 +256,48 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 			o->help = true;
 			return 0;
 		case OPT_MEM:
-			if (size_arg("--mem", optarg, &o->mem_max, err, errlen))
+			if (once(&o->has_mem, "--mem", err, errlen) ||
+			    size_arg("--mem", optarg, &o->mem_max, err, errlen))
 				return -1;
 			if (!o->mem_max) {
 				snprintf(err, errlen,
 					 "--mem must be at least 1 byte");
 				return -1;
 			}
-			o->has_mem = true;
 			o->mem_arg = optarg;
 			break;
 		case OPT_MIN:
-			if (size_arg("--min", optarg, &o->mem_min, err, errlen))
+			if (once(&o->has_min, "--min", err, errlen) ||
+			    size_arg("--min", optarg, &o->mem_min, err, errlen))
 				return -1;
-			o->has_min = true;
 			o->min_arg = optarg;
 			break;
 		case OPT_WEIGHT:
-			if (num_arg("--weight", optarg, 1, ASH_WEIGHT_MAX,
+			if (once(&o->has_weight, "--weight", err, errlen) ||
+			    num_arg("--weight", optarg, 1, ASH_WEIGHT_MAX,
 				    &o->weight, err, errlen))
 				return -1;
-			o->has_weight = true;
 			break;
 		case OPT_MAX_CONTEXTS:
-			if (num_arg("--max-contexts", optarg, 1, UINT32_MAX,
+			if (once(&o->has_max_contexts, "--max-contexts", err,
+				 errlen) ||
+			    num_arg("--max-contexts", optarg, 1, UINT32_MAX,
 				    &o->max_contexts, err, errlen))
 				return -1;
-			o->has_max_contexts = true;
 			break;
 		case OPT_MAX_BUFFERS:
-			if (num_arg("--max-buffers", optarg, 1,
+			if (once(&o->has_max_buffers, "--max-buffers", err,
+				 errlen) ||
+			    num_arg("--max-buffers", optarg, 1,
 				    ASH_MAX_BUFFERS_LIMIT, &o->max_buffers,
 				    err, errlen))
 				return -1;
-			o->has_max_buffers = true;
 			break;
 		case OPT_DEVICE:
-			if (num_arg("--device", optarg, 0, UINT32_MAX,
+			if (once(&o->has_device, "--device", err, errlen) ||
+			    num_arg("--device", optarg, 0, UINT32_MAX,
 				    &o->device, err, errlen))
 				return -1;
-			o->has_device = true;
 			break;
 		case OPT_UID:
 		case OPT_GID:
@@ -290,8 +322,12 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 				 bad_option(argv));
 			return -1;
 		default:
-			snprintf(err, errlen, "unknown option \"%s\" for %s",
-				 bad_option(argv), cmd_name);
+			/* "-acme": a short option to getopt, maybe meant as
+			 * a name. */
+			snprintf(err, errlen, "unknown option \"%s\" for %s%s",
+				 bad_option(argv), cmd_name,
+				 optopt > ' ' && optopt < 0x7f ?
+				 " (a partition NAME cannot start with '-')" : "");
 			return -1;
 		}
 	}
@@ -401,19 +437,20 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 			o->help = true;
 			return 0;
 		case OPT_SLICE_US:
-			if (num_arg("--slice-us", optarg, ARGS_SLICE_US_MIN,
+			if (once(&o->has_slice, "--slice-us", err, errlen) ||
+			    num_arg("--slice-us", optarg, ARGS_SLICE_US_MIN,
 				    ARGS_SLICE_US_MAX, &o->slice_us, err,
 				    errlen))
 				return -1;
-			o->has_slice = true;
 			break;
 		case OPT_JOB_TIMEOUT_MS:
-			if (num_arg("--job-timeout-ms", optarg,
+			if (once(&o->has_timeout, "--job-timeout-ms", err,
+				 errlen) ||
+			    num_arg("--job-timeout-ms", optarg,
 				    ASH_JOB_TIMEOUT_MS_MIN,
 				    ASH_JOB_TIMEOUT_MS_MAX, &o->job_timeout_ms,
 				    err, errlen))
 				return -1;
-			o->has_timeout = true;
 			break;
 		case ':':
 			snprintf(err, errlen, "option %s needs a value",

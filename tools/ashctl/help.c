@@ -62,7 +62,8 @@ SIZES
 EXIT_STATUS
 ENVIRONMENT
 "SEE ALSO\n"
-"    docs/admin.md: quota semantics and examples.\n" },
+"    /usr/share/doc/accelshare/admin.md (docs/admin.md in the source):\n"
+"    quota semantics, the watchdog and examples.\n" },
 { "status",
 "NAME\n"
 "    ashctl status - show devices and partitions at a glance\n\n"

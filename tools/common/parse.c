@@ -81,7 +81,7 @@ int ash_size_parse(const char *s, uint64_t *out)
 	/* frac < 10^19 < 2^64 and shift <= 40, so nothing here overflows. */
 	frac <<= shift;
 	if (frac % pow10)
-		return -EINVAL;
+		return -EDOM;	/* not a whole number of bytes */
 	value = (value << shift) + frac / pow10;
 	if (value > UINT64_MAX)
 		return -ERANGE;

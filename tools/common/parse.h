@@ -22,8 +22,9 @@
  * TiB.  Units are powers of 1024.  A fraction is accepted only if the result
  * is a whole number of bytes.
  *
- * Return: 0; -EINVAL for an empty, signed, malformed or fractional-byte
- * string or an unknown unit; -ERANGE if the value does not fit in 64 bits.
+ * Return: 0; -EINVAL for an empty, signed or malformed string or an unknown
+ * unit; -EDOM for a fraction that is not a whole number of bytes ("0.1K");
+ * -ERANGE if the value does not fit in 64 bits.
  */
 int ash_size_parse(const char *s, uint64_t *out);
 

@@ -45,7 +45,8 @@ static const char *why(int err)
 	case EDQUOT: what = "over the partition's cap"; break;
 	case ENOSPC: what = "device memory exhausted"; break;
 	case EACCES: what = "not on the partition's access list"; break;
-	case ENOENT: what = "no such partition or device node"; break;
+	case ENOENT: what = "no such partition"; break;
+	case ENODEV: what = "no accelshare device (is the module loaded? modprobe accelshare)"; break;
 	case EUSERS: what = "the partition has its maximum of contexts"; break;
 	case EMFILE: what = "the context has its maximum of buffers"; break;
 	case EOPNOTSUPP: what = "the device has no host mapping"; break;

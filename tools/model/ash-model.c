@@ -87,7 +87,8 @@ static const char *why(int err)
 	case EDQUOT: what = "the model would pass the partition's cap"; break;
 	case ENOSPC: what = "device memory exhausted"; break;
 	case EACCES: what = "not on the partition's access list"; break;
-	case ENOENT: what = "no such file, partition or device node"; break;
+	case ENOENT: what = "no such file or partition"; break;
+	case ENODEV: what = "no accelshare device (is the module loaded? modprobe accelshare)"; break;
 	case EINVAL: what = "not a valid safetensors or GGUF file"; break;
 	case EOPNOTSUPP: what = "the device has no host mapping, which the "
 				"loader needs until copy jobs exist"; break;
