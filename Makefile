@@ -15,7 +15,9 @@
 # Variables: KDIR (kernel build tree for the module), BUILD (userspace build
 # output, default build/), PREFIX (default /usr), CC, CFLAGS, LDFLAGS.
 
-VERSION   := 0.1.0
+# The version, from the macros of include/accelshare.h (its one source).
+ash_version_part = $(shell sed -n 's/^\#define ACCELSHARE_VERSION_$(1)[[:space:]]*\([0-9]*\)$$/\1/p' include/accelshare.h)
+VERSION   := $(call ash_version_part,MAJOR).$(call ash_version_part,MINOR).$(call ash_version_part,PATCH)
 SOVERSION := 0
 PREFIX    ?= /usr
 BUILD     ?= build

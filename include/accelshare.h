@@ -27,6 +27,28 @@
 extern "C" {
 #endif
 
+/*
+ * The version a program is built against (these macros, the one source the
+ * build reads it from) and the version it runs with (ash_version(), "0.2.0").
+ * The shared library's symbols are versioned per release
+ * (runtime/libaccelshare.map: ACCELSHARE_0.1, ACCELSHARE_0.2, ...).
+ */
+#define ACCELSHARE_VERSION_MAJOR	0
+#define ACCELSHARE_VERSION_MINOR	2
+#define ACCELSHARE_VERSION_PATCH	0
+#define ACCELSHARE_VERSION_STR_(x)	#x
+#define ACCELSHARE_VERSION_STR(x)	ACCELSHARE_VERSION_STR_(x)
+#define ACCELSHARE_VERSION_STRING					\
+	ACCELSHARE_VERSION_STR(ACCELSHARE_VERSION_MAJOR) "."		\
+	ACCELSHARE_VERSION_STR(ACCELSHARE_VERSION_MINOR) "."		\
+	ACCELSHARE_VERSION_STR(ACCELSHARE_VERSION_PATCH)
+#define ACCELSHARE_VERSION_AT_LEAST(major, minor)			\
+	(ACCELSHARE_VERSION_MAJOR > (major) ||				\
+	 (ACCELSHARE_VERSION_MAJOR == (major) &&			\
+	  ACCELSHARE_VERSION_MINOR >= (minor)))
+
+const char *ash_version(void);
+
 struct ash_ctx;		/* an open context, bound to one partition */
 struct ash_buf;		/* device memory */
 

@@ -154,3 +154,9 @@ int ash_ctx_fd(const struct ash_ctx *ctx)
 {
 	return ctx ? ctx->fd : -EINVAL;
 }
+
+/* The library's own version, whatever the program was built against. */
+const char *ash_version(void)
+{
+	return ACCELSHARE_VERSION_STRING;
+}

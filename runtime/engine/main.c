@@ -34,7 +34,7 @@ static const char usage_text[] =
 "    accelshare-engine - run an accelshare device's jobs on the host CPUs\n\n"
 "SYNOPSIS\n"
 "    accelshare-engine [--device N] [--threads N] [--verbose]\n"
-"    accelshare-engine --help\n\n"
+"    accelshare-engine --help | --version\n\n"
 "DESCRIPTION\n"
 "    Attaches to device N as its engine through the control node, maps the\n"
 "    device's memory and executes the jobs the scheduler dispatches to it,\n"
@@ -63,7 +63,8 @@ static const char usage_text[] =
 "    --threads N  BLAS threads for matrix products, 1..1024 (default: the\n"
 "                 CPUs the engine may run on, after NUMA placement).\n"
 "    --verbose    log every job: id, commands, time used, status.\n"
-"    --help       print this page.\n\n"
+"    --help       print this page.\n"
+"    --version    print the version.\n\n"
 "TEST OPTIONS\n"
 "    For the test suite, which needs an engine that misbehaves on purpose:\n"
 "    --test-stall-ms MS     sleep MS ms before every command.\n"
@@ -373,6 +374,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "test-stall-ms", required_argument, NULL, 'S' },
 		{ "test-ignore-timeout", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
@@ -423,6 +425,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf(PROG " " ACCELSHARE_VERSION_STRING "\n");
 			return 0;
 		case ':':
 			fprintf(stderr,

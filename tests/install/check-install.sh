@@ -56,6 +56,15 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
 done
 check layout "missing:$missing" test -z "$missing"
 
+# Every installed tool says its version, which is the build's.
+want=$(make -s -C "$root" -p -n 2>/dev/null | sed -n 's/^VERSION := //p' | head -n 1)
+bad_versions=
+for t in ashctl accelshare-engine ash-model; do
+	v=$(LD_LIBRARY_PATH=$stage/usr/lib "$stage/usr/bin/$t" --version 2>&1 | head -n 1)
+	case $v in "$t $want"*) ;; *) bad_versions="$bad_versions $t:'$v'" ;; esac
+done
+check version "--version (want $want):$bad_versions" test -n "$want" -a -z "$bad_versions"
+
 cat > "$out/tenant.c" <<'PROG'
 #include <stdio.h>
 #include <string.h>
@@ -70,8 +79,9 @@ int main(void)
 
 	if (!ret)
 		ash_close(ctx);
-	printf("op %d, %zu-byte params, ash_open: %s\n", ASH_OP_GEMM,
-	       sizeof(g), ret ? strerror(-ret) : "ok");
+	printf("libaccelshare %s (built against " ACCELSHARE_VERSION_STRING
+	       "), op %d, %zu-byte params, ash_open: %s\n", ash_version(),
+	       ASH_OP_GEMM, sizeof(g), ret ? strerror(-ret) : "ok");
 	return 0;
 }
 PROG

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -190,6 +191,23 @@ static void open_bad_names_einval_errno_kept(void **state)
 
 /* No device node: -ENODEV (the module is not loaded), not the -ENOENT of a
  * missing partition. */
+/* The library's version is the header's: one source, read by the build. */
+static void version_is_the_headers(void **state)
+{
+	char want[32];
+
+	(void)state;
+	snprintf(want, sizeof(want), "%d.%d.%d", ACCELSHARE_VERSION_MAJOR,
+		 ACCELSHARE_VERSION_MINOR, ACCELSHARE_VERSION_PATCH);
+	assert_string_equal(ash_version(), want);
+	assert_string_equal(ash_version(), ACCELSHARE_VERSION_STRING);
+	assert_true(ACCELSHARE_VERSION_AT_LEAST(0, 2));
+	assert_true(ACCELSHARE_VERSION_AT_LEAST(ACCELSHARE_VERSION_MAJOR,
+						ACCELSHARE_VERSION_MINOR));
+	assert_false(ACCELSHARE_VERSION_AT_LEAST(ACCELSHARE_VERSION_MAJOR + 1,
+						 0));
+}
+
 static void open_missing_node_enodev(void **state)
 {
 	struct ash_ctx *ctx = NULL;
@@ -418,6 +436,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(open_bad_names_einval_errno_kept),
+		cmocka_unit_test(version_is_the_headers),
 		cmocka_unit_test(open_missing_node_enodev),
 		cmocka_unit_test(open_non_accelshare_node_enotty),
 		cmocka_unit_test_setup_teardown(open_binds_the_name,

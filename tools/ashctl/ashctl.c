@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <accelshare.h>		/* ACCELSHARE_VERSION_STRING */
+
 #include "ashctl.h"
 
 struct command {
@@ -124,6 +126,10 @@ int main(int argc, char **argv)
 	}
 	if (is_help(argv[1])) {
 		help_print("ashctl", stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ashctl " ACCELSHARE_VERSION_STRING "\n");
 		return EXIT_OK;
 	}
 	ret = -1;

@@ -25,6 +25,7 @@
 static const char usage[] =
 "Usage: " PROG " --partition NAME --alloc SIZE [--count N]\n"
 "                       [--hold SECONDS|forever]\n"
+"       " PROG " --help | --version\n"
 "\n"
 "Opens partition NAME, allocates N (default 1) buffers of SIZE bytes (K, M,\n"
 "G, T suffixes: powers of 1024), maps each, checks it reads as zero, writes a\n"
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "hold", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *partition = NULL;
@@ -160,6 +162,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("ash-demo-tenant " ACCELSHARE_VERSION_STRING
+			       " (libaccelshare %s)\n", ash_version());
 			return 0;
 		case ':':
 			return usage_error("missing value for",

@@ -32,7 +32,7 @@ static const char usage[] =
 "Usage: " PROG " show FILE\n"
 "       " PROG " load --partition NAME FILE [--queue-depth N] [--chunk SIZE]\n"
 "                 [--direct | --no-direct] [--verify] [--hold SECONDS]\n"
-"       " PROG " --help\n"
+"       " PROG " --help | --version\n"
 "\n"
 "Model files are safetensors or GGUF, recognized by their content.\n"
 "\n"
@@ -466,6 +466,11 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return bad_usage("no command given%s", "");
+	if (!strcmp(argv[1], "--version")) {
+		printf("ash-model " ACCELSHARE_VERSION_STRING
+		       " (libaccelshare %s)\n", ash_version());
+		return 0;
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, stdout);
