@@ -43,8 +43,8 @@ ASH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
-.PHONY: all module userspace install install-module install-docs uninstall \
-	uninstall-module test unit-test install-test vm-test lint bench demo \
+.PHONY: all module userspace install install-module install-docs \
+	install-system uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
 	deps clean
 .DEFAULT_GOAL := all
 
@@ -75,8 +75,29 @@ install-docs:
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
-install: install-module install-docs
-uninstall: uninstall-module
+# The engine's unit (one instance per device), the module loaded at boot,
+# and its parameters (a conffile: an edited one is left alone).
+SYSTEMDUNITDIR ?= /lib/systemd/system
+MODPROBE_CONF := $(DESTDIR)/etc/modprobe.d/accelshare.conf
+install-system:
+	install -D -m 0644 packaging/systemd/accelshare-engine@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service
+	install -D -m 0644 packaging/modules-load.d/accelshare.conf \
+		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
+	@test -e $(MODPROBE_CONF) || \
+		install -D -m 0644 packaging/modprobe.d/accelshare.conf $(MODPROBE_CONF)
+
+uninstall-system:
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service \
+		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
+	@if cmp -s packaging/modprobe.d/accelshare.conf $(MODPROBE_CONF); then \
+		rm -f $(MODPROBE_CONF); \
+	elif [ -e $(MODPROBE_CONF) ]; then \
+		echo "make: $(MODPROBE_CONF) was edited: left in place" >&2; \
+	fi
+
+install: install-module install-docs install-system
+uninstall: uninstall-module uninstall-system
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Debian packages the build and the tests need; installs what is missing.

@@ -11,7 +11,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio gzip e2fsprogs kmod coreutils
 	libjson-c-dev libcmocka-dev liburing-dev libnuma-dev libopenblas-dev
 	flex bison bc libelf-dev libssl-dev dwarves sparse xz-utils rsync
-	clang libclang-rt-14-dev fio jq cppcheck perl
+	clang libclang-rt-14-dev fio jq cppcheck perl systemd
 )
 
 missing=()

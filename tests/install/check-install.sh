@@ -4,7 +4,8 @@
 # packager and a tenant developer use them:
 #  - the module lies under the release its vermagic names, and depmod ran
 #    (modules.dep lists it), so modprobe finds it;
-#  - every file of docs/admin.md's layout is there, the headers included;
+#  - every file of docs/admin.md's layout is there, the headers included,
+#    and systemd-analyze verify accepts the engine's unit;
 #  - a tenant program that uses <accelshare.h> and <linux/accelshare.h>
 #    (the op names too) compiles against the staged tree with pkg-config
 #    (PKG_CONFIG_SYSROOT_DIR), linked dynamically and statically
@@ -51,10 +52,25 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
 	 usr/lib/libaccelshare.so usr/lib/libaccelshare.so.0 usr/lib/libaccelshare.a \
 	 usr/include/accelshare.h usr/include/linux/accelshare.h \
 	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
-	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md; do
+	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md \
+	 lib/systemd/system/accelshare-engine@.service \
+	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf; do
 	[ -e "$stage/$f" ] || missing="$missing $f"
 done
 check layout "missing:$missing" test -z "$missing"
+
+# The engine's unit, as systemd reads it: in a root made of the stage and
+# the host's own units (systemd-analyze needs its targets), every unit
+# directive known and the binary it runs there: no output, exit 0.
+sdroot=$out/sdroot
+mkdir -p "$sdroot/lib/systemd/system" "$sdroot/usr/bin"
+cp -a /lib/systemd/system/. "$sdroot/lib/systemd/system/" 2>/dev/null
+cp "$stage/lib/systemd/system/accelshare-engine@.service" "$sdroot/lib/systemd/system/"
+cp "$stage/usr/bin/accelshare-engine" "$sdroot/usr/bin/"
+check systemd_unit "systemd-analyze verify complained" \
+	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service 2>&1) &&
+	       [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+rm -rf "$sdroot"
 
 # Every installed tool says its version, which is the build's.
 want=$(make -s -C "$root" -p -n 2>/dev/null | sed -n 's/^VERSION := //p' | head -n 1)
