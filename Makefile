@@ -43,12 +43,17 @@ ASH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
-.PHONY: all module userspace install install-module install-docs \
+.PHONY: all build-deps module userspace install install-module install-docs \
 	install-system uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
 	deps clean
 .DEFAULT_GOAL := all
 
 all: module userspace
+
+# make without the build packages says which to install, instead of
+# failing on a missing header.
+build-deps:
+	@scripts/deps.sh --check build
 
 module:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree (KDIR=$(KDIR)); install linux-headers or set KDIR" >&2; exit 1; }

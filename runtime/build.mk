@@ -33,11 +33,11 @@ install: install-runtime
 uninstall: uninstall-runtime
 
 # Objects depend on this file too: it holds their flags.
-$(BUILD)/obj/pic/runtime/%.o: runtime/%.c runtime/build.mk
+$(BUILD)/obj/pic/runtime/%.o: runtime/%.c runtime/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(RT_CFLAGS) -fPIC -c -o $@ $<
 
-$(BUILD)/obj/runtime/%.o: runtime/%.c runtime/build.mk
+$(BUILD)/obj/runtime/%.o: runtime/%.c runtime/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(RT_CFLAGS) -c -o $@ $<
 

@@ -10,7 +10,7 @@ make=${MAKE:-make}
 build=${BUILD:-build}
 
 echo "demo: checking the packages the demo needs" >&2
-scripts/deps.sh
+scripts/deps.sh demo
 echo "demo: building the runtime library and tools" >&2
 $make --no-print-directory BUILD="$build" userspace "$build/vm/bin/runas"
 echo "demo: booting the distribution kernel (takes a few seconds)" >&2

@@ -1,18 +1,34 @@
 #!/bin/bash
-# Install the Debian packages accelshare's build, tests and demo need.
+# Install the Debian packages accelshare needs, by what for:
+#   deps.sh [build|demo|test]   build: make's; demo: make demo's (build and
+#                               a VM); test (default): everything make test,
+#                               make lint and make bench use
+#   deps.sh --check build|...   only say what is missing (exit 1 if any)
 # Idempotent: asks dpkg which are missing and installs only those; silent
 # when everything is already present.
 set -euo pipefail
 
-pkgs=(
-	build-essential pkg-config make gcc
-	linux-headers-cloud-amd64 linux-image-cloud-amd64 linux-source-6.1
-	linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
-	qemu-system-x86 busybox-static cpio gzip e2fsprogs kmod coreutils
-	libjson-c-dev libcmocka-dev liburing-dev libnuma-dev libopenblas-dev
-	flex bison bc libelf-dev libssl-dev dwarves sparse xz-utils rsync
-	clang libclang-rt-14-dev fio jq cppcheck perl systemd
-)
+check=0
+if [ "${1:-}" = --check ]; then
+	check=1
+	shift
+fi
+group=${1:-test}
+
+build=(build-essential pkg-config make gcc kmod
+       libjson-c-dev liburing-dev libnuma-dev libopenblas-dev)
+demo=("${build[@]}" linux-headers-cloud-amd64 linux-image-cloud-amd64
+      qemu-system-x86 busybox-static cpio gzip coreutils rsync file)
+test=("${demo[@]}" linux-source-6.1
+      linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
+      e2fsprogs libcmocka-dev flex bison bc libelf-dev libssl-dev dwarves
+      sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd)
+case $group in
+build) pkgs=("${build[@]}") ;;
+demo) pkgs=("${demo[@]}") ;;
+test) pkgs=("${test[@]}") ;;
+*) echo "deps: unknown group '$group' (build, demo or test)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -20,6 +36,11 @@ for p in "${pkgs[@]}"; do
 	[ "$st" = installed ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$check" = 1 ]; then
+	echo "make: missing Debian packages to $group accelshare: ${missing[*]}." >&2
+	echo "make: install them with \"make deps\" (as root), or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
 
 echo "deps: installing missing packages: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then

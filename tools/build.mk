@@ -29,7 +29,7 @@ userspace: $(ASHCTL) $(DEMO_TENANT) $(ASH_MODEL)
 install: install-tools
 uninstall: uninstall-tools
 
-$(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk
+$(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $(JSONC_CFLAGS) -c -o $@ $<
 

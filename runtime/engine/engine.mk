@@ -19,7 +19,7 @@ userspace: $(ENGINE)
 install: install-engine
 uninstall: uninstall-engine
 
-$(BUILD)/obj/engine/%.o: runtime/%.c runtime/engine/engine.mk
+$(BUILD)/obj/engine/%.o: runtime/%.c runtime/engine/engine.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(ENGINE_CFLAGS) -c -o $@ $<
 
