@@ -44,7 +44,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 .PHONY: all build-deps module userspace install install-module install-docs \
-	install-system uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
+	install-system install-man uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
 	deps clean
 .DEFAULT_GOAL := all
 
@@ -101,9 +101,14 @@ uninstall-system:
 		echo "make: $(MODPROBE_CONF) was edited: left in place" >&2; \
 	fi
 
-install: install-module install-docs install-system
+MANDIR := $(PREFIX)/share/man
+install-man:
+	@scripts/man.sh install $(DESTDIR)$(MANDIR)
+
+install: install-module install-docs install-system install-man
 uninstall: uninstall-module uninstall-system
 	rm -rf $(DESTDIR)$(DOCDIR)
+	@scripts/man.sh uninstall $(DESTDIR)$(MANDIR)
 
 # Debian packages the build and the tests need; installs what is missing.
 deps:

@@ -49,6 +49,11 @@ for k in distro distro612; do
 	fi
 done
 
+echo "lint: manual pages"
+if ! "$root/scripts/man.sh" check; then
+	failed+=(man)
+fi
+
 echo "lint: cppcheck (userspace)"
 # The VM cases stop through REQUIRE(), whose vt_bail() never returns;
 # cppcheck does not follow that through the macro's statement expression

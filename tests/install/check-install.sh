@@ -54,7 +54,10 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
 	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
 	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md \
 	 lib/systemd/system/accelshare-engine@.service \
-	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf; do
+	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf \
+	 usr/share/man/man8/ashctl.8 usr/share/man/man8/accelshare-engine.8 \
+	 usr/share/man/man1/ash-model.1 usr/share/man/man4/accelshare.4 \
+	 usr/share/man/man3/ash_open.3 usr/share/man/man3/ash_close.3; do
 	[ -e "$stage/$f" ] || missing="$missing $f"
 done
 check layout "missing:$missing" test -z "$missing"
@@ -71,6 +74,15 @@ check systemd_unit "systemd-analyze verify complained" \
 	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service 2>&1) &&
 	       [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 rm -rf "$sdroot"
+
+# The installed pages, a .so link among them, render with man without a
+# warning.
+check man_pages "man --warnings complained about an installed page" \
+	sh -c "for p in ashctl accelshare-engine ash-model accelshare ash_close ash_op_gemm; do
+		 out=\$(MANPATH='$stage/usr/share/man' LC_ALL=C.UTF-8 MANWIDTH=80 \
+		       man --warnings \$p 2>&1 >/dev/null) || exit 1
+		 [ -z \"\$out\" ] || { echo \"\$p: \$out\"; exit 1; }
+	       done"
 
 # Every installed tool says its version, which is the build's.
 want=$(make -s -C "$root" -p -n 2>/dev/null | sed -n 's/^VERSION := //p' | head -n 1)
