@@ -44,7 +44,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 .PHONY: all build-deps module userspace install install-module install-docs \
-	install-system install-man uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
+	install-system install-man install-dkms uninstall-dkms uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
 	deps clean
 .DEFAULT_GOAL := all
 
@@ -100,6 +100,20 @@ uninstall-system:
 	elif [ -e $(MODPROBE_CONF) ]; then \
 		echo "make: $(MODPROBE_CONF) was edited: left in place" >&2; \
 	fi
+
+# The module's source for DKMS (packaging/dkms/dkms.conf.in), which
+# rebuilds it for every kernel installed: not part of make install, which
+# installs the module built here.
+DKMS_SRC := $(DESTDIR)/usr/src/accelshare-$(VERSION)
+install-dkms:
+	install -d $(DKMS_SRC)/driver $(DKMS_SRC)/include/uapi
+	install -m 0644 Kbuild $(DKMS_SRC)/
+	install -m 0644 driver/*.c driver/*.h $(DKMS_SRC)/driver/
+	install -m 0644 include/uapi/*.h $(DKMS_SRC)/include/uapi/
+	sed 's|@VERSION@|$(VERSION)|' packaging/dkms/dkms.conf.in > $(DKMS_SRC)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DKMS_SRC)
 
 MANDIR := $(PREFIX)/share/man
 install-man:

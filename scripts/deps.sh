@@ -22,7 +22,8 @@ demo=("${build[@]}" linux-headers-cloud-amd64 linux-image-cloud-amd64
 test=("${demo[@]}" linux-source-6.1
       linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
       e2fsprogs libcmocka-dev flex bison bc libelf-dev libssl-dev dwarves
-      sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd)
+      sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd
+      dkms)
 case $group in
 build) pkgs=("${build[@]}") ;;
 demo) pkgs=("${demo[@]}") ;;

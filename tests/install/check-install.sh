@@ -10,6 +10,8 @@
 #    (the op names too) compiles against the staged tree with pkg-config
 #    (PKG_CONFIG_SYSROOT_DIR), linked dynamically and statically
 #    (--static), and runs;
+#  - make install-dkms stages a source tree that dkms builds for both
+#    distribution kernel lines (6.1, 6.12);
 #  - make uninstall removes every file it put there, and depmod forgets the
 #    module.
 # Usage: check-install.sh BUILD_DIR; prints PASS/FAIL lines and a last line
@@ -17,6 +19,8 @@
 set -uo pipefail
 build=${1:?usage: check-install.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$build"
+build=$(cd "$build" && pwd)	# absolute: dkms links into it
 out=$build/install
 stage=$out/stage
 rm -rf "$out"
@@ -122,6 +126,33 @@ check pkgconfig_static "a static tenant program did not build or run (pkg-config
 	sh -c "cc -static -Werror $cflags '$out/tenant.c' \$(pkg-config --static --libs accelshare) \
 		-o '$out/tenant-static' && '$out/tenant-static'"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
+
+# DKMS: the source make install-dkms stages builds for both distribution
+# kernel lines, in a dkms tree of our own.  dkms makes a signing key in
+# /var/lib/dkms the first time; one it made here is removed again.
+dk=$out/dkms
+mok_before=$([ -e /var/lib/dkms/mok.key ] && echo yes || echo no)
+if command -v dkms >/dev/null &&
+   make -s -C "$root" BUILD="$build" install-dkms DESTDIR="$dk/stage" >"$out/dkms.log" 2>&1; then
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$dk"/stage/usr/src/accelshare-*/dkms.conf)
+	dkmsargs=(--sourcetree "$dk/stage/usr/src" --dkmstree "$dk/tree")
+	mkdir -p "$dk/tree"
+	dkms add "accelshare/$ver" "${dkmsargs[@]}" >>"$out/dkms.log" 2>&1
+	for k in distro distro612; do
+		rel=$("$root/tests/vm/kernel.sh" "$k" release 2>>"$out/dkms.log")
+		check "dkms_$k" "dkms build for $rel failed or built for another release" \
+			sh -c "dkms build 'accelshare/$ver' -k '$rel' ${dkmsargs[*]} &&
+			       ko=\$(find '$dk/tree/accelshare/$ver/$rel' -name 'accelshare.ko*' | head -n 1) &&
+			       test -n \"\$ko\" &&
+			       modinfo -F vermagic \"\$ko\" | grep -q '^$rel '"
+	done
+else
+	bad dkms "dkms missing, or make install-dkms failed (log: $out/dkms.log)"
+fi
+if [ "$mok_before" = no ]; then
+	rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+fi
+rm -rf "$dk"
 
 if make -s -C "$root" BUILD="$build" uninstall DESTDIR="$stage" >"$out/uninstall.log" 2>&1; then
 	left=$(find "$stage" -type f ! -name 'modules.*' | sed "s|^$stage/||")
