@@ -164,3 +164,4 @@ include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include bench/exec.mk
+include examples/build.mk

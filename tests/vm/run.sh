@@ -84,6 +84,8 @@ for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-bench; do
 	add_bin "$build/bin/$b" usr/bin
 done
 add_bin "$build/vm/bin/runas" usr/bin
+mkdir -p "$stage/examples"
+for e in "$build"/examples/*; do add_bin "$e" examples; done
 if compgen -G "$build/lib/libaccelshare.so*" >/dev/null; then
 	cp -a "$build"/lib/libaccelshare.so* "$stage/usr/lib/"
 fi
