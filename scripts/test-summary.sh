@@ -1,7 +1,6 @@
 #!/bin/bash
 # The total of make test: host unit tests, the install checks and the VM
-# suite on both kernels,
-# as one last line "N passed, N failed, N skipped".  A suite that left no
+# suite on every kernel, as one last line "N passed, N failed, N skipped".  A suite that left no
 # results counts as a failure.
 # Usage: test-summary.sh BUILD_DIR
 set -euo pipefail
@@ -10,24 +9,20 @@ pass=0 fail=0 skip=0
 
 echo
 echo "==== make test summary"
-unit=$build/unit/summary.txt
-if [ -s "$unit" ]; then
-	read -r p _ f _ <"$unit"
-	echo "unit: $(cat "$unit")"
-	pass=$((pass + p)) fail=$((fail + f))
-else
-	echo "unit: no results"
-	fail=$((fail + 1))
-fi
-inst=$build/install/summary.txt
-if [ -s "$inst" ]; then
-	read -r p _ f _ <"$inst"
-	echo "install: $(cat "$inst")"
-	pass=$((pass + p)) fail=$((fail + f))
-else
-	echo "install: no results"
-	fail=$((fail + 1))
-fi
+# A suite whose runner wrote "N passed, N failed" to @2.
+add_summary() {
+	local p f
+	if [ -s "$2" ]; then
+		read -r p _ f _ <"$2"
+		echo "$1: $(cat "$2")"
+		pass=$((pass + p)) fail=$((fail + f))
+	else
+		echo "$1: no results"
+		fail=$((fail + 1))
+	fi
+}
+add_summary unit "$build/unit/summary.txt"
+add_summary install "$build/install/summary.txt"
 for kernel in distro distro612 debug; do
 	f=$build/vm/$kernel/results.txt
 	if [ ! -s "$f" ]; then
