@@ -39,7 +39,7 @@
  *     with mem_lock.
  *  The buffer table of a context is an xarray, protected by its own lock.
  *  ash_device.engine_rwsem (outside the mm's page-table locks, inside
- *  mmap_lock): written to change the engine or its mapping and to take a
+ *  mmap_lock): written to change the engine and to take a
  *  buffer's range out of the device address space (with the unmapping
  *  from the engine), read by the engine's page faults while they look a
  *  buffer up and insert its page: so a fault never installs a page whose
@@ -95,7 +95,9 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @pool: memory accounting of the device.
  * @nr_partitions: partitions on the device, under ash_registry_lock.
  * @nr_contexts: contexts bound to its partitions, under ash_registry_lock.
- * @sched_lock: protects @sched, @engine, @nr_queued, @next_job_id,
+ * @sched_lock: protects @sched, @engine (written with @engine_rwsem held
+ *	for writing too, so either lock suffices to read it), @nr_queued,
+ *	@next_job_id,
  *	@busy_ns, @jobs_timed_out, @job_budget, @slice_us and @job_timeout_ms
  *	(written), and the job state of every context and partition of the
  *	device.
@@ -109,9 +111,9 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @engine_wq: the engine sleeps here until a job is queued.
  * @watchdog: fails the running job past @job_timeout_ms, and detaches an
  *	engine that does not give a failed job back (job.c).
- * @engine_rwsem: protects @engine_mapping and the engine's right to fault
- *	pages in; see the lock order at the top of this file.
- * @engine_mapping: the address space of the engine's mapping, or NULL.
+ * @engine_rwsem: written to change @engine; read to use @engine's mapping
+ *	and by the engine's page faults; see the lock order at the top of
+ *	this file.
  * @space_lock: protects @space and @space_tree.
  * @space: device address space, in pages: where each buffer lies.
  * @space_tree: the buffers placed in @space, by start, for lookups by
@@ -138,7 +140,6 @@ struct ash_device {
 	wait_queue_head_t engine_wq;
 	struct delayed_work watchdog;
 	struct rw_semaphore engine_rwsem;
-	struct address_space *engine_mapping;
 	spinlock_t space_lock;	/* see above: the device address space */
 	struct ash_range_space space;
 	struct rb_root space_tree;

@@ -69,7 +69,6 @@ int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
 	dev->engine = eng;
 	dev->job_budget = a.job_budget;
 	spin_unlock(&dev->sched_lock);
-	dev->engine_mapping = eng->mapping;
 	up_write(&dev->engine_rwsem);
 	return 0;
 
@@ -96,8 +95,6 @@ void ash_engine_detach(struct file *file)
 		return;
 	dev = eng->dev;
 	down_write(&dev->engine_rwsem);
-	if (dev->engine_mapping == eng->mapping)
-		dev->engine_mapping = NULL;
 	spin_lock(&dev->sched_lock);
 	if (dev->engine == eng) {
 		dev->engine = NULL;
@@ -142,10 +139,7 @@ void ash_engine_revoke(struct ash_device *dev, u64 job_id)
 	ash_job_engine_gone_locked(eng, &free);
 	pid = get_pid(eng->pid);
 	spin_unlock(&dev->sched_lock);
-	if (dev->engine_mapping == eng->mapping) {
-		unmap_mapping_range(eng->mapping, 0, 0, 1);
-		dev->engine_mapping = NULL;
-	}
+	unmap_mapping_range(eng->mapping, 0, 0, 1);
 	up_write(&dev->engine_rwsem);
 
 	pr_warn("device %u: engine (pid %d) did not give back job %llu after the watchdog failed it; detached and killed\n",
@@ -300,8 +294,8 @@ void ash_engine_unmap_range(struct ash_device *dev, unsigned long first,
 			    unsigned long count)
 {
 	lockdep_assert_held(&dev->engine_rwsem);
-	if (dev->engine_mapping)
-		unmap_mapping_range(dev->engine_mapping,
+	if (dev->engine)
+		unmap_mapping_range(dev->engine->mapping,
 				    (loff_t)first << PAGE_SHIFT,
 				    (loff_t)count << PAGE_SHIFT, 1);
 }

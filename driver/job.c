@@ -639,19 +639,17 @@ static void ash_job_timed_out_locked(struct ash_device *dev,
  * watchdog did already.  An engine that gives a job back with -ETIMEDOUT
  * once its limit has passed did what the fetch told it to (abandon the
  * job by then), maybe a moment before the watchdog ran: a timeout all the
- * same.  Returns the job, for the caller to free without the lock, or NULL
- * if the engine had none.
+ * same.  The job goes on @free, for the caller to free without the lock.
  */
-static struct ash_job *ash_job_release_locked(struct ash_engine *eng,
-					      int status, u64 busy_ns,
-					      struct list_head *free)
+static void ash_job_release_locked(struct ash_engine *eng, int status,
+				   u64 busy_ns, struct list_head *free)
 {
 	struct ash_device *dev = eng->dev;
 	struct ash_job *job = eng->running;
 
 	lockdep_assert_held(&dev->sched_lock);
 	if (!job)
-		return NULL;
+		return;
 	eng->running = NULL;
 	cancel_delayed_work(&dev->watchdog);
 	if (job->state == ASH_JOB_RUNNING) {
@@ -666,7 +664,6 @@ static struct ash_job *ash_job_release_locked(struct ash_engine *eng,
 		ash_job_charge_locked(dev, job, busy_ns - job->charged_ns);
 	}
 	list_add_tail(&job->link, free);
-	return job;
 }
 
 /* The engine could not take the job it fetched: it fails with -EIO. */
