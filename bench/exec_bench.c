@@ -229,17 +229,9 @@ struct tenant_arg {
 static int tenant(void *arg)
 {
 	const struct tenant_arg *ta = arg;
-	struct ash_command c;
-	uint32_t h = 0;
-	int fd, ret;
 
-	fd = vt_tenant_open(ta->part);
-	REQUIRE(fd >= 0, "bind %s", ta->part);
-	REQUIRE_OK(vt_buf_alloc(fd, fill_len, &h, NULL), "alloc");
-	vx_cmd_fill(&c, h, 0, fill_len, 1);
-	ret = vx_saturate(fd, &c, 1, &sh->saturated[ta->idx], &sh->stop);
-	close(fd);
-	return ret;
+	return vx_fill_tenant(ta->part, fill_len, 1, &sh->saturated[ta->idx],
+			      &sh->stop);
 }
 
 /* The largest |share - weight share| in percentage points. */

@@ -180,18 +180,9 @@ static int hostile(void *arg)
 
 static int good(void *arg)
 {
-	struct ash_command c;
-	uint32_t h;
-	int fd, ret;
-
 	(void)arg;
-	fd = vt_tenant_open("good");
-	REQUIRE(fd >= 0, "carol bind good: %s", vt_errname(fd));
-	REQUIRE_OK(vt_buf_alloc(fd, good_len, &h, NULL), "alloc the fill buffer");
-	vx_cmd_fill(&c, h, 0, good_len, 0xabababab);
-	ret = vx_saturate(fd, &c, 1, &sh->saturated[1], &sh->stop);
-	close(fd);
-	return ret;
+	return vx_fill_tenant("good", good_len, 0xabababab, &sh->saturated[1],
+			      &sh->stop);
 }
 
 static int light(void *arg)

@@ -50,18 +50,9 @@ static uint64_t fill_len;
 
 static int heavy(void *arg)
 {
-	struct ash_command c;
-	uint32_t h;
-	int fd, ret;
-
 	(void)arg;
-	fd = vt_tenant_open("heavy");
-	REQUIRE(fd >= 0, "bob bind heavy: %s", vt_errname(fd));
-	REQUIRE_OK(vt_buf_alloc(fd, fill_len, &h, NULL), "alloc the fill buffer");
-	vx_cmd_fill(&c, h, 0, fill_len, 0xabababab);
-	ret = vx_saturate(fd, &c, 1, &sh->saturated, &sh->stop);
-	close(fd);
-	return ret;
+	return vx_fill_tenant("heavy", fill_len, 0xabababab, &sh->saturated,
+			      &sh->stop);
 }
 
 static int light(void *arg)

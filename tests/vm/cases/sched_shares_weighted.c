@@ -39,17 +39,10 @@ struct tenant_arg {
 static int tenant(void *arg)
 {
 	const struct tenant_arg *ta = arg;
-	struct ash_command c;
-	uint32_t h;
-	int fd, ret;
 
-	fd = vt_tenant_open(ta->part);
-	REQUIRE(fd >= 0, "bind %s: %s", ta->part, vt_errname(fd));
-	REQUIRE_OK(vt_buf_alloc(fd, fill_len, &h, NULL), "alloc the fill buffer");
-	vx_cmd_fill(&c, h, 0, fill_len, 0x01010101u * (uint32_t)(ta->idx + 1));
-	ret = vx_saturate(fd, &c, 1, &sh->saturated[ta->idx], &sh->stop);
-	close(fd);
-	return ret;
+	return vx_fill_tenant(ta->part, fill_len,
+			      0x01010101u * (uint32_t)(ta->idx + 1),
+			      &sh->saturated[ta->idx], &sh->stop);
 }
 
 /* Runs tenants on partitions @names with @weights; checks and prints the

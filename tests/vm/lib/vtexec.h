@@ -293,6 +293,27 @@ static inline int vx_saturate(int fd, const struct ash_command *cmds,
 	return 0;
 }
 
+/*
+ * A saturating tenant, in a child: bind to @part, allocate @len bytes, and
+ * keep the queue full of one-FILL jobs of @pattern over all of it
+ * (vx_saturate) until *@stop.  Its exit status.
+ */
+static inline int vx_fill_tenant(const char *part, uint64_t len,
+				 uint32_t pattern, int *saturated, int *stop)
+{
+	struct ash_command c;
+	uint32_t h;
+	int fd, ret;
+
+	fd = vt_tenant_open(part);
+	REQUIRE(fd >= 0, "bind %s: %s", part, vt_errname(fd));
+	REQUIRE_OK(vt_buf_alloc(fd, len, &h, NULL), "alloc the fill buffer");
+	vx_cmd_fill(&c, h, 0, len, pattern);
+	ret = vx_saturate(fd, &c, 1, saturated, stop);
+	close(fd);
+	return ret;
+}
+
 /* --- a light tenant's latency (sched_latency_light_tenant and others) ----- */
 
 #define VX_LIGHT_SOLO		20	/* samples alone */
