@@ -1192,22 +1192,25 @@ static void prefault_stack(void)
 
 /*
  * Unload (vt_ctl must be the only file open), sweep the start of module
- * init again (the number of checks before it varies a little from load to
- * load, so a point can be missed), load it for good and reopen vt_ctl.
+ * init again (the number of checks before it varies from load to load, so
+ * a point can be missed), load it for good and reopen vt_ctl.  Pass @pass
+ * (0, 1, 2) sweeps 64 << @pass points around where the stride sweep
+ * resumed: a start of init that drifted further is found by a later pass.
  */
-static void resweep_load(struct op *load)
+static void resweep_load(struct op *load, int pass)
 {
+	unsigned int half = 32U << pass;
 	int points = load->points;
 
 	close(vt_ctl);
 	vt_ctl = -1;
 	op_load_undo();
-	load->start = load->resumed > 24 ? load->resumed - 24 : 1;
-	load->stop = load->start + 63;
+	load->start = load->resumed > half ? load->resumed - half : 1;
+	load->stop = load->start + 2 * half - 1;
 	sweep(load);
 	load->stop = 0;
 	printf("swept module load again, fault points %u..%u: %d more\n",
-	       load->start, load->start + 63, load->points - points);
+	       load->start, load->start + 2 * half - 1, load->points - points);
 	REQUIRE(!op_load_run(), "module load");
 	vt_ctl = open(VT_CTL_DEV, O_RDWR | O_CLOEXEC);
 	REQUIRE(vt_ctl >= 0, "open %s after loading the module", VT_CTL_DEV);
@@ -1521,7 +1524,7 @@ int main(void)
 	}
 	/* Still missing one: sweep module init again. */
 	for (pass = 0; pass < 3 && nr_unreached(); pass++)
-		resweep_load(load_op);
+		resweep_load(load_op, pass);
 	report();
 	{
 		struct inj_log lg;
