@@ -38,6 +38,9 @@
  *     and partitions, the engine and its running job.  Never held together
  *     with mem_lock.
  *  The buffer table of a context is an xarray, protected by its own lock.
+ *  The scrub queue of an ASH_DEVICE_ENGINE device (scrub.c) is under its
+ *  sched_lock; a scrubbed range goes back to the address space under
+ *  space_lock, taken after sched_lock is dropped.
  *  ash_device.engine_rwsem (outside the mm's page-table locks, inside
  *  mmap_lock): written to change the engine and to take a
  *  buffer's range out of the device address space (with the unmapping
@@ -85,7 +88,21 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * struct ash_device - one accelerator
  * @id: its number, as userspace names it.
  * @kind: ASH_DEVICE_*.
- * @numa_node: node its memory is allocated on, or NUMA_NO_NODE.
+ * @name: unique among devices; device 0 is "host".  Set at creation.
+ * @backend: the backend its engine registered (ASH_DEVICE_ENGINE), under
+ *	ash_registry_lock.
+ * @gpu_model: what the engine said it runs on, under ash_registry_lock,
+ *	like @gpu_bus_id, @gpu_numa_node and @gpu_index.
+ * @gpu_bus_id: its PCI bus id.
+ * @gpu_numa_node: its NUMA node, or -1.
+ * @gpu_index: the vendor runtime's index of it.
+ * @mem_file: ASH_DEVICE_ENGINE: the engine's device memory, held so that
+ *	it outlives the engine; NULL if the backend cannot export it (its
+ *	buffers are lost with the engine).  Under ash_registry_lock.
+ * @arena_pages: ASH_DEVICE_ENGINE: pages of the engine's memory, at the
+ *	bottom of @space; staging buffers lie above it.  0 for host-backed
+ *	devices, whose every buffer is host pages.
+ * @numa_node: node its host pages are allocated on, or NUMA_NO_NODE.
  * @slice_us: scheduler time slice.
  * @job_timeout_ms: the watchdog's limit for a running job; written under
  *	@sched_lock, read at fetch.
@@ -118,10 +135,27 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @space: device address space, in pages: where each buffer lies.
  * @space_tree: the buffers placed in @space, by start, for lookups by
  *	address in logarithmic time (the engine's page faults).
+ * @buffers_lost: buffers an engine's death lost, under @space_lock.
+ * @scrubs: ASH_DEVICE_ENGINE: freed ranges waiting for the engine to scrub
+ *	them (struct ash_scrub), oldest first; under @sched_lock, like
+ *	@scrub_bytes.
+ * @scrubs_failed: scrubs the engine failed, for the next engine.
+ * @scrub_bytes: bytes freed and not scrubbed yet, handed out or not.
+ * @scrub_gen: bumped (under @space_lock) each time a scrubbed range is
+ *	free again, for the allocations waiting on @scrub_wq.
+ * @scrub_wq: allocations wait here for scrubbed ranges.
  */
 struct ash_device {
 	u32 id;
 	u32 kind;
+	char name[ASH_NAME_MAX];
+	char backend[ASH_BACKEND_NAME_MAX];
+	char gpu_model[ASH_GPU_MODEL_MAX];
+	char gpu_bus_id[ASH_GPU_BUS_ID_MAX];
+	int gpu_numa_node;
+	u32 gpu_index;
+	struct file *mem_file;
+	u64 arena_pages;
 	int numa_node;
 	u32 slice_us;
 	u32 job_timeout_ms;
@@ -143,6 +177,26 @@ struct ash_device {
 	spinlock_t space_lock;	/* see above: the device address space */
 	struct ash_range_space space;
 	struct rb_root space_tree;
+	u64 buffers_lost;
+	struct list_head scrubs;
+	struct list_head scrubs_failed;
+	u64 scrub_bytes;
+	u64 scrub_gen;
+	wait_queue_head_t scrub_wq;
+};
+
+/**
+ * struct ash_scrub - a freed range of engine-owned memory, until the engine
+ *	has zeroed it
+ * @link: in the device's @scrubs while waiting.
+ * @range: the range, still allocated in the device address space, so that
+ *	nobody is given it.
+ * @id: the fetch's job id while the engine has it.
+ */
+struct ash_scrub {
+	struct list_head link;
+	struct ash_range range;
+	u64 id;
 };
 
 /**
@@ -152,6 +206,8 @@ struct ash_device {
  * @mapping: the address space of its control file, for its mapping.
  * @running: the job it fetched and has not given back, under
  *	@dev->sched_lock; only job.c changes it.
+ * @scrub: the scrub it fetched and has not completed, under
+ *	@dev->sched_lock; only scrub.c changes it.
  * @detached: the watchdog detached it (under @dev->sched_lock; read under
  *	@dev->engine_rwsem too, by its page faults): its requests fail with
  *	-ENODEV and its mapping reaches nothing.
@@ -161,6 +217,7 @@ struct ash_engine {
 	struct pid *pid;
 	struct address_space *mapping;
 	struct ash_job *running;
+	struct ash_scrub *scrub;
 	bool detached;
 };
 
@@ -285,7 +342,12 @@ struct ash_context {
  * @space_node: in the device's space_tree while @range is placed.
  * @size: bytes asked for.
  * @nr_pages: pages backing it; the charge is nr_pages << PAGE_SHIFT.
- * @pages: the pages, zeroed at allocation, each with its own refcount.
+ * @pages: the pages, zeroed at allocation, each with its own refcount;
+ *	NULL for a buffer in an engine's memory (ASH_DEVICE_ENGINE).
+ * @scrub: a buffer in an engine's memory: the record its range moves to
+ *	when it is freed, allocated with it so that freeing never allocates.
+ * @lost: its contents died with the engine (under the device's
+ *	space_lock; read locklessly at submission and dispatch).
  */
 struct ash_buffer {
 	struct kref ref;
@@ -297,6 +359,8 @@ struct ash_buffer {
 	u64 size;
 	unsigned long nr_pages;
 	struct page **pages;
+	struct ash_scrub *scrub;
+	bool lost;
 };
 
 extern struct mutex ash_registry_lock;
@@ -304,12 +368,26 @@ extern struct mutex ash_registry_lock;
 /* main.c: ioctl argument copying shared by every handler */
 int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
 		unsigned int usize);
+int ash_copy_in_since(void *karg, size_t ksize, size_t v1size,
+		      void __user *uarg, unsigned int usize);
 int ash_copy_out(void __user *uarg, const void *karg, size_t ksize);
 bool ash_is_zero(const void *p, size_t len);
+
+/* main.c: module parameters that new devices take too */
+extern unsigned int ash_param_slice_us;
+extern unsigned int ash_param_job_timeout_ms;
+bool ash_file_is_ours(const struct file *file);
 
 /* device.c */
 int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
 		      u32 slice_us, u32 job_timeout_ms);
+struct ash_device *ash_device_find_name(const char *name);
+struct ash_device *ash_device_register(const struct ash_engine_register *r,
+				       struct file *mem_file, bool *created);
+void ash_device_registered(struct ash_device *dev,
+			   const struct ash_engine_register *r,
+			   struct file *mem_file);
+bool ash_device_has_arena(const struct ash_device *dev);
 int ash_device_set_ioctl(struct file *file, void __user *uarg,
 			 unsigned int usize);
 void ash_devices_destroy(void);
@@ -350,6 +428,7 @@ struct ash_buffer *ash_buffer_get(struct ash_context *ctx,
 void ash_buffer_put(struct ash_buffer *buf);
 struct ash_buffer *ash_buffer_get_by_page(struct ash_device *dev,
 					  unsigned long index);
+void ash_buffers_lose(struct ash_device *dev);
 
 /* job.c: the job's life, from submission to free */
 struct ash_job;
@@ -360,7 +439,7 @@ int ash_job_wait_ioctl(struct ash_context *ctx, void __user *uarg,
 void ash_jobs_cancel(struct ash_context *ctx);
 void ash_context_failures_free(struct ash_context *ctx);
 struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
-			      u64 *timeout_ns);
+			      u64 *timeout_ns, struct ash_scrub **scrub);
 int ash_job_copy_commands(const struct ash_job *job, void __user *ucmds,
 			  u32 command_size, u32 *nr_commands);
 u64 ash_job_id(const struct ash_job *job);
@@ -374,6 +453,8 @@ __poll_t ash_job_poll(struct ash_context *ctx);
 /* engine.c */
 int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
 			    unsigned int usize);
+int ash_engine_register_ioctl(struct file *file, void __user *uarg,
+			      unsigned int usize);
 int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
 			   unsigned int usize);
 int ash_engine_complete_ioctl(struct file *file, void __user *uarg,
@@ -384,6 +465,15 @@ __poll_t ash_engine_poll(struct file *file, poll_table *wait);
 void ash_engine_unmap_range(struct ash_device *dev, unsigned long first,
 			    unsigned long count);
 void ash_engine_revoke(struct ash_device *dev, u64 job_id);
+
+/* scrub.c: freed ranges of engine-owned memory, from free to reuse */
+void ash_scrub_queue(struct ash_device *dev, struct ash_buffer *buf);
+struct ash_scrub *ash_scrub_take_locked(struct ash_engine *eng);
+bool ash_scrub_ready_locked(const struct ash_device *dev);
+int ash_scrub_done(struct ash_engine *eng, u64 id, int status);
+void ash_scrub_engine_gone_locked(struct ash_engine *eng);
+int ash_scrub_wait(struct ash_device *dev, u64 gen);
+void ash_scrubs_destroy(struct ash_device *dev);
 
 /* stats.c */
 int ash_device_info_ioctl(struct file *file, void __user *uarg,

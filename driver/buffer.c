@@ -12,6 +12,11 @@
  * keeps its pages and its charge until the last munmap, so a stale mapping
  * can only ever reach the tenant's own memory, never memory reused by
  * someone else.
+ *
+ * On an ASH_DEVICE_ENGINE device a buffer that is not staging has no pages:
+ * it is a range of the engine's memory (the arena), zero when it is given
+ * out because every range is scrubbed by the engine between owners
+ * (scrub.c).  Such a buffer cannot be mapped by its tenant.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -120,28 +125,50 @@ static bool ash_space_less(struct rb_node *a, const struct rb_node *b)
 
 /*
  * Give @buf a range of the device address space, so that jobs can name it
- * by device address and the engine can map it.  Nothing an earlier owner
- * of the range had is mapped there: its release unmapped the range, and
- * the engine's faults cannot map a page of a buffer already gone.
+ * by device address and the engine can reach it: in the arena if it lives
+ * in the engine's memory, above it if it is host pages.  Nothing an
+ * earlier owner of the range had is there: a host range's release
+ * unmapped it, and the engine's faults cannot map a page of a buffer
+ * already gone; an arena range was scrubbed before it came back.  With
+ * arena ranges still being scrubbed, an allocation waits for them rather
+ * than fail early.
  */
 static int ash_buffer_place(struct ash_device *dev, struct ash_buffer *buf)
 {
+	bool arena = !buf->pages;
+	u64 lo = arena ? 0 : dev->arena_pages;
+	u64 hi = arena ? dev->arena_pages : dev->space.size;
+	u64 gen;
 	int ret;
 
-	spin_lock(&dev->space_lock);
-	ret = ash_range_alloc(&dev->space, &buf->range, buf->nr_pages);
-	if (!ret)
-		rb_add(&buf->space_node, &dev->space_tree, ash_space_less);
-	spin_unlock(&dev->space_lock);
-	return ret;
+	for (;;) {
+		spin_lock(&dev->space_lock);
+		ret = ash_range_alloc_in(&dev->space, &buf->range,
+					 buf->nr_pages, lo, hi);
+		if (!ret)
+			rb_add(&buf->space_node, &dev->space_tree,
+			       ash_space_less);
+		gen = dev->scrub_gen;
+		spin_unlock(&dev->space_lock);
+		if (ret != -ENOSPC || !arena)
+			return ret;
+		ret = ash_scrub_wait(dev, gen);
+		if (ret)
+			return ret;
+	}
 }
 
 /*
  * Take @buf's range back, and out of the engine's reach, under the lock
- * the engine's faults take (see ash_engine_fault()).
+ * the engine's faults take (see ash_engine_fault()).  An arena range is
+ * not free yet: it waits for its scrub.
  */
 static void ash_buffer_unplace(struct ash_device *dev, struct ash_buffer *buf)
 {
+	if (!buf->pages) {
+		ash_scrub_queue(dev, buf);
+		return;
+	}
 	down_write(&dev->engine_rwsem);
 	spin_lock(&dev->space_lock);
 	rb_erase(&buf->space_node, &dev->space_tree);
@@ -183,7 +210,12 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 	buf->flags = flags;
 	buf->size = size;
 	buf->nr_pages = nr_pages;
-	ret = ash_buffer_alloc_pages(buf, dev->numa_node);
+	if (ash_device_has_arena(dev) && !(flags & ASH_BUF_STAGING)) {
+		buf->scrub = kzalloc(sizeof(*buf->scrub), GFP_KERNEL_ACCOUNT);
+		ret = buf->scrub ? 0 : -ENOMEM;
+	} else {
+		ret = ash_buffer_alloc_pages(buf, dev->numa_node);
+	}
 	if (ret)
 		goto err_free;
 	ret = ash_buffer_place(dev, buf);
@@ -193,8 +225,11 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 	return buf;
 
 err_pages:
-	ash_buffer_free_pages(buf->pages, buf->nr_pages);
-	kvfree(buf->pages);
+	if (buf->pages) {
+		ash_buffer_free_pages(buf->pages, buf->nr_pages);
+		kvfree(buf->pages);
+	}
+	kfree(buf->scrub);
 err_free:
 	kfree(buf);
 err_uncharge:
@@ -220,8 +255,10 @@ static void ash_buffer_release(struct kref *ref)
 	 * the charge always covers what is still held.
 	 */
 	ash_buffer_unplace(dev, buf);
-	ash_buffer_free_pages(buf->pages, buf->nr_pages);
-	kvfree(buf->pages);
+	if (buf->pages) {
+		ash_buffer_free_pages(buf->pages, buf->nr_pages);
+		kvfree(buf->pages);
+	}
 	spin_lock(&dev->mem_lock);
 	ash_quota_uncharge(&dev->pool, &part->quota, charge);
 	part->nr_buffers--;
@@ -406,7 +443,8 @@ static const struct vm_operations_struct ash_vm_ops = {
  * shared mappings only (a private one would make copy-on-write copies that
  * the partition is not charged for), never larger than the buffer, not
  * inherited across fork, never grown by mremap.  On an ASH_DEVICE_NOMAP
- * device only staging buffers can be mapped (-ENODEV otherwise).
+ * or ASH_DEVICE_ENGINE device only staging buffers can be mapped (-ENODEV
+ * otherwise).
  */
 int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 {
@@ -425,9 +463,12 @@ int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 		ret = -EINVAL;
 		goto err_put;
 	}
-	/* A buffer exists only in a bound context, so it has a partition. */
-	if (ash_context_partition(ctx)->dev->kind == ASH_DEVICE_NOMAP &&
-	    !(buf->flags & ASH_BUF_STAGING)) {
+	/*
+	 * A buffer exists only in a bound context, so it has a partition.
+	 * A buffer in an engine's memory has no pages to map.
+	 */
+	if ((ash_context_partition(ctx)->dev->kind == ASH_DEVICE_NOMAP ||
+	     !buf->pages) && !(buf->flags & ASH_BUF_STAGING)) {
 		ret = -ENODEV;
 		goto err_put;
 	}
@@ -451,4 +492,26 @@ int ash_buffer_mmap(struct ash_context *ctx, struct vm_area_struct *vma)
 err_put:
 	ash_buffer_put(buf);
 	return ret;
+}
+
+/*
+ * The engine of a device whose memory it could not hand over is gone, and
+ * the contents of its memory with it: every buffer there is lost, and
+ * every job naming one fails with -EIO from now on.  Its charge stays
+ * until it is freed, and its range is scrubbed then as any other.
+ */
+void ash_buffers_lose(struct ash_device *dev)
+{
+	struct ash_buffer *buf;
+	struct rb_node *n;
+
+	spin_lock(&dev->space_lock);
+	for (n = rb_first(&dev->space_tree); n; n = rb_next(n)) {
+		buf = rb_entry(n, struct ash_buffer, space_node);
+		if (buf->pages || buf->lost)
+			continue;
+		WRITE_ONCE(buf->lost, true);
+		dev->buffers_lost++;
+	}
+	spin_unlock(&dev->space_lock);
 }

@@ -2,34 +2,55 @@
 /*
  * accelshare - devices.
  *
- * A device is an accelerator's memory and engine time.  Device 0 is
- * host-backed: its memory is pages allocated per buffer, up to the capacity
- * given at module load.  Devices live from module load to unload.
+ * A device is an accelerator's memory and engine time.  Device 0, "host",
+ * is host-backed: its memory is pages allocated per buffer, up to the
+ * capacity given at module load.  Other devices are registered by the
+ * engine that owns their memory (ASH_DEVICE_ENGINE, a GPU's say): the
+ * driver manages the address ranges, charges and scheduling of that memory
+ * and never touches it.  Devices live until the module is unloaded; a
+ * registered device outlives its engine, and the next engine to register
+ * under its name takes it back.
  *
  * Each buffer also gets a range of the device address space, by which jobs
- * name it and the engine maps it.  The space is four times the capacity,
- * so that fragmentation cannot run it out before the memory runs out.
+ * name it and the engine reaches it.  Host pages get four times the
+ * capacity of space, so that fragmentation cannot run it out before the
+ * memory runs out.  A registered device's space starts with its arena --
+ * the engine's memory, one page of space per page of memory, where a
+ * buffer's device address is its place in that memory -- and its staging
+ * buffers (host pages) lie above, in four times the capacity again.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/nodemask.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <linux/uaccess.h>
 
 #include "accelshare_drv.h"
 
-/* id -> struct ash_device; written only at module load and unload. */
-static DEFINE_XARRAY(ash_devices);
+/*
+ * id -> struct ash_device.  Devices are added at module load and by
+ * registration (under ash_registry_lock) and removed only at unload, so a
+ * pointer from ash_device_lookup() stays valid while the module is loaded.
+ */
+static DEFINE_XARRAY_ALLOC(ash_devices);
 
-int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
-		      u32 slice_us, u32 job_timeout_ms)
+static struct ash_device *ash_device_alloc(u32 kind, const char *name,
+					   u64 capacity, u64 arena_pages,
+					   int numa_node, u32 slice_us,
+					   u32 job_timeout_ms)
 {
 	struct ash_device *dev;
-	int ret;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
-		return -ENOMEM;
-	dev->id = id;
+		return NULL;
 	dev->kind = kind;
+	strscpy(dev->name, name, sizeof(dev->name));
+	dev->gpu_numa_node = NUMA_NO_NODE;
+	dev->arena_pages = arena_pages;
 	dev->numa_node = numa_node;
 	dev->slice_us = slice_us;
 	dev->job_timeout_ms = job_timeout_ms;
@@ -41,9 +62,35 @@ int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
 	INIT_DELAYED_WORK(&dev->watchdog, ash_job_watchdog);
 	init_rwsem(&dev->engine_rwsem);
 	spin_lock_init(&dev->space_lock);
-	ash_range_space_init(&dev->space, (capacity >> PAGE_SHIFT) * 4);
+	ash_range_space_init(&dev->space,
+			     arena_pages + (capacity >> PAGE_SHIFT) * 4);
 	dev->space_tree = RB_ROOT;
+	INIT_LIST_HEAD(&dev->scrubs);
+	INIT_LIST_HEAD(&dev->scrubs_failed);
+	init_waitqueue_head(&dev->scrub_wq);
+	return dev;
+}
 
+static void ash_device_free(struct ash_device *dev)
+{
+	ash_scrubs_destroy(dev);
+	if (dev->mem_file)
+		fput(dev->mem_file);
+	kfree(dev);
+}
+
+/* Device 0, at module load. */
+int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
+		      u32 slice_us, u32 job_timeout_ms)
+{
+	struct ash_device *dev;
+	int ret;
+
+	dev = ash_device_alloc(kind, "host", capacity, 0, numa_node, slice_us,
+			       job_timeout_ms);
+	if (!dev)
+		return -ENOMEM;
+	dev->id = id;
 	ret = xa_insert(&ash_devices, id, dev, GFP_KERNEL);
 	if (ret) {
 		kfree(dev);
@@ -62,13 +109,109 @@ void ash_devices_destroy(void)
 		WARN_ON(dev->pool.used || dev->nr_partitions || dev->engine);
 		cancel_delayed_work_sync(&dev->watchdog);
 		xa_erase(&ash_devices, id);
-		kfree(dev);
+		ash_device_free(dev);
 	}
 }
 
 struct ash_device *ash_device_lookup(u32 id)
 {
 	return xa_load(&ash_devices, id);
+}
+
+/* Under ash_registry_lock. */
+struct ash_device *ash_device_find_name(const char *name)
+{
+	struct ash_device *dev;
+	unsigned long id;
+
+	lockdep_assert_held(&ash_registry_lock);
+	xa_for_each(&ash_devices, id, dev)
+		if (!strcmp(dev->name, name))
+			return dev;
+	return NULL;
+}
+
+/* Does a buffer that is not staging live in an engine's memory? */
+bool ash_device_has_arena(const struct ash_device *dev)
+{
+	return dev->kind == ASH_DEVICE_ENGINE;
+}
+
+/*
+ * A registered device's engine attached: take what it says it runs on,
+ * and the memory it handed over (for a device whose memory died with its
+ * last engine).  Under ash_registry_lock.
+ */
+void ash_device_registered(struct ash_device *dev,
+			   const struct ash_engine_register *r,
+			   struct file *mem_file)
+{
+	lockdep_assert_held(&ash_registry_lock);
+	if (mem_file)		/* ash_device_register() saw it had none */
+		dev->mem_file = mem_file;
+	strscpy(dev->backend, r->backend, sizeof(dev->backend));
+	strscpy(dev->gpu_model, r->gpu_model, sizeof(dev->gpu_model));
+	strscpy(dev->gpu_bus_id, r->gpu_bus_id, sizeof(dev->gpu_bus_id));
+	dev->gpu_numa_node = r->gpu_numa_node;
+	dev->gpu_index = r->gpu_index;
+}
+
+/**
+ * ash_device_register() - the device an engine registers, new or existing
+ * @r: the request, its strings checked to be NUL-terminated, its name
+ *	valid, its NUMA node -1 or online.
+ * @mem_file: the memory the engine hands over, or NULL: checked here,
+ *	taken by ash_device_registered() once the engine is attached.
+ * @created: set to whether the device is new.
+ *
+ * Under ash_registry_lock, which the caller holds until it has attached
+ * the engine, so that a device is never registered twice.  Nothing of an
+ * existing device changes here: a refused engine changes nothing.
+ *
+ * Return: the device, or an ERR_PTR: -EEXIST a device the driver made has
+ * the name, -EINVAL a re-attach with another backend or size, or memory
+ * handed over for a device that keeps its own, -ENOSPC too many devices,
+ * -ENOMEM.
+ */
+struct ash_device *ash_device_register(const struct ash_engine_register *r,
+				       struct file *mem_file, bool *created)
+{
+	u64 capacity = round_down(r->mem_size, PAGE_SIZE);
+	struct ash_device *dev;
+	u32 id;
+	int ret;
+
+	lockdep_assert_held(&ash_registry_lock);
+	dev = ash_device_find_name(r->name);
+	*created = !dev;
+	if (dev) {
+		if (dev->kind != ASH_DEVICE_ENGINE)
+			return ERR_PTR(-EEXIST);
+		if (strcmp(dev->backend, r->backend) ||
+		    (r->mem_size && capacity != dev->pool.capacity) ||
+		    (mem_file && dev->mem_file))
+			return ERR_PTR(-EINVAL);
+		return dev;
+	}
+	if (!capacity || capacity > ASH_DEVICE_MEM_MAX)
+		return ERR_PTR(-EINVAL);
+	dev = ash_device_alloc(ASH_DEVICE_ENGINE, r->name, capacity,
+			       capacity >> PAGE_SHIFT, r->gpu_numa_node,
+			       READ_ONCE(ash_param_slice_us),
+			       READ_ONCE(ash_param_job_timeout_ms));
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	strscpy(dev->backend, r->backend, sizeof(dev->backend));
+	ret = xa_alloc(&ash_devices, &id, dev, XA_LIMIT(1, ASH_DEVICES_MAX - 1),
+		       GFP_KERNEL);
+	if (ret) {
+		kfree(dev);
+		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
+	}
+	dev->id = id;
+	pr_info("device %u (%s): %llu MiB of %s memory registered\n", id,
+		dev->name, capacity >> 20, dev->backend);
+	return dev;
 }
 
 int ash_device_set_ioctl(struct file *file, void __user *uarg,

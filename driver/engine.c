@@ -13,8 +13,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -27,26 +29,15 @@ static struct ash_engine *ash_file_engine(struct file *file)
 	return smp_load_acquire(&file->private_data);
 }
 
-int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
-			    unsigned int usize)
+/*
+ * Make the process behind @file @dev's engine.  Return: 0, -EALREADY the
+ * file is an engine already, -EBUSY the device has one, -ENOMEM.
+ */
+static int ash_engine_attach(struct file *file, struct ash_device *dev,
+			     u64 job_budget)
 {
-	struct ash_engine_attach a;
 	struct ash_engine *eng;
-	struct ash_device *dev;
 	int ret;
-
-	ret = ash_copy_in(&a, sizeof(a), uarg, usize);
-	if (ret)
-		return ret;
-	if (a.flags || !ash_is_zero(a.reserved, sizeof(a.reserved)))
-		return -EINVAL;
-	dev = ash_device_lookup(a.device);
-	if (!dev)
-		return -ENODEV;
-	a.space_size = dev->space.size << PAGE_SHIFT;
-	ret = ash_copy_out(uarg, &a, sizeof(a));
-	if (ret)
-		return ret;
 
 	eng = kzalloc(sizeof(*eng), GFP_KERNEL);
 	if (!eng)
@@ -67,7 +58,7 @@ int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
 		goto err_clear;
 	}
 	dev->engine = eng;
-	dev->job_budget = a.job_budget;
+	dev->job_budget = job_budget;
 	spin_unlock(&dev->sched_lock);
 	up_write(&dev->engine_rwsem);
 	return 0;
@@ -78,6 +69,146 @@ err_free:
 	put_pid(eng->pid);
 	kfree(eng);
 	return ret;
+}
+
+int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
+			    unsigned int usize)
+{
+	struct ash_engine_attach a;
+	struct ash_device *dev;
+	int ret;
+
+	ret = ash_copy_in(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	if (a.flags || !ash_is_zero(a.reserved, sizeof(a.reserved)))
+		return -EINVAL;
+	dev = ash_device_lookup(a.device);
+	if (!dev)
+		return -ENODEV;
+	/* Its engine must hand over (or take back) its memory: register. */
+	if (ash_device_has_arena(dev))
+		return -EINVAL;
+	a.space_size = dev->space.size << PAGE_SHIFT;
+	ret = ash_copy_out(uarg, &a, sizeof(a));
+	if (ret)
+		return ret;
+	return ash_engine_attach(file, dev, a.job_budget);
+}
+
+static bool ash_string_valid(const char *s, size_t size)
+{
+	return memchr(s, 0, size) &&
+	       ash_is_zero(s + strlen(s), size - strlen(s));
+}
+
+/* The engine's memory, as it hands it over: never one of our own files. */
+static struct file *ash_engine_mem_file(int fd, u64 mem_size)
+{
+	struct file *file;
+
+	if (fd == -1)
+		return NULL;
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (ash_file_is_ours(file) ||
+	    (S_ISREG(file_inode(file)->i_mode) &&
+	     i_size_read(file_inode(file)) < mem_size)) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	return file;
+}
+
+int ash_engine_register_ioctl(struct file *file, void __user *uarg,
+			      unsigned int usize)
+{
+	struct ash_engine_register r;
+	struct file *mem_file = NULL;
+	struct ash_device *dev;
+	bool created, kept;
+	int fd = -1, ret;
+
+	ret = ash_copy_in(&r, sizeof(r), uarg, usize);
+	if (ret)
+		return ret;
+	if (r.flags || !ash_is_zero(r.reserved, sizeof(r.reserved)) ||
+	    !ash_string_valid(r.name, sizeof(r.name)) ||
+	    !ash_name_valid(r.name) ||
+	    !ash_string_valid(r.backend, sizeof(r.backend)) || !r.backend[0] ||
+	    !ash_string_valid(r.gpu_model, sizeof(r.gpu_model)) ||
+	    !ash_string_valid(r.gpu_bus_id, sizeof(r.gpu_bus_id)) ||
+	    r.mem_size > ASH_DEVICE_MEM_MAX || r.mem_fd < -1 ||
+	    (r.gpu_numa_node != NUMA_NO_NODE &&
+	     (r.gpu_numa_node < 0 || r.gpu_numa_node >= MAX_NUMNODES ||
+	      !node_online(r.gpu_numa_node))))
+		return -EINVAL;
+	if (ash_file_engine(file))
+		return -EALREADY;
+	mem_file = ash_engine_mem_file(r.mem_fd, r.mem_size);
+	if (IS_ERR(mem_file))
+		return PTR_ERR(mem_file);
+
+	mutex_lock(&ash_registry_lock);
+	dev = ash_device_register(&r, mem_file, &created);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto err_unlock;
+	}
+	kept = !!dev->mem_file;
+	if (kept) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0) {
+			ret = fd;
+			goto err_unlock;
+		}
+	}
+	r.mem_fd = fd;
+	r.device = dev->id;
+	r.result = created ? ASH_REGISTER_CREATED :
+		   kept ? ASH_REGISTER_KEPT : ASH_REGISTER_LOST;
+	r.space_size = dev->space.size << PAGE_SHIFT;
+	r.arena_size = dev->arena_pages << PAGE_SHIFT;
+	ret = ash_copy_out(uarg, &r, sizeof(r));
+	if (!ret)
+		ret = ash_engine_attach(file, dev, r.job_budget);
+	if (ret)
+		goto err_fd;
+	/* From here the device holds @mem_file. */
+	ash_device_registered(dev, &r, mem_file);
+	mem_file = NULL;
+	if (kept)
+		fd_install(fd, get_file(dev->mem_file));
+	mutex_unlock(&ash_registry_lock);
+	return 0;
+
+err_fd:
+	if (fd >= 0)
+		put_unused_fd(fd);
+err_unlock:
+	mutex_unlock(&ash_registry_lock);
+	if (mem_file)
+		fput(mem_file);
+	return ret;
+}
+
+/*
+ * The engine stops being the device's, with the device's sched_lock and
+ * engine_rwsem held: the job it was running fails, its scrub waits for the
+ * next engine, and if the device's memory was the engine's alone, every
+ * buffer in it is lost -- before a new engine can attach, since that takes
+ * engine_rwsem.
+ */
+static void ash_engine_gone_locked(struct ash_engine *eng,
+				   struct list_head *free)
+{
+	struct ash_device *dev = eng->dev;
+
+	ash_job_engine_gone_locked(eng, free);
+	ash_scrub_engine_gone_locked(eng);
+	if (ash_device_has_arena(dev) && !dev->mem_file)
+		ash_buffers_lose(dev);
 }
 
 /*
@@ -100,7 +231,7 @@ void ash_engine_detach(struct file *file)
 		dev->engine = NULL;
 		dev->job_budget = 0;
 	}
-	ash_job_engine_gone_locked(eng, &free);
+	ash_engine_gone_locked(eng, &free);
 	spin_unlock(&dev->sched_lock);
 	up_write(&dev->engine_rwsem);
 	ash_jobs_free(&free);
@@ -136,7 +267,7 @@ void ash_engine_revoke(struct ash_device *dev, u64 job_id)
 	eng->detached = true;
 	dev->engine = NULL;
 	dev->job_budget = 0;
-	ash_job_engine_gone_locked(eng, &free);
+	ash_engine_gone_locked(eng, &free);
 	pid = get_pid(eng->pid);
 	spin_unlock(&dev->sched_lock);
 	unmap_mapping_range(eng->mapping, 0, 0, 1);
@@ -150,11 +281,43 @@ void ash_engine_revoke(struct ash_device *dev, u64 job_id)
 	ash_jobs_free(&free);
 }
 
+/*
+ * Hand the engine a scrub: no commands, the range in the first operand of
+ * the first command slot.  One it cannot read waits for the next engine.
+ */
+static int ash_engine_fetch_scrub(struct ash_engine *eng,
+				  struct ash_scrub *scrub,
+				  struct ash_engine_fetch *f, void __user *uarg)
+{
+	struct ash_operand op = {
+		.flags = ASH_OPERAND_WRITE,
+		.offset = scrub->range.start << PAGE_SHIFT,
+		.length = scrub->range.size << PAGE_SHIFT,
+	};
+	u8 __user *slot = u64_to_user_ptr(f->commands);
+	int ret = 0;
+
+	f->job = scrub->id;
+	f->nr_commands = 0;
+	f->slice_ns = (u64)READ_ONCE(eng->dev->slice_us) * NSEC_PER_USEC;
+	f->timeout_ns = 0;
+	if (clear_user(slot, f->command_size) ||
+	    copy_to_user(slot + offsetof(struct ash_command, operands), &op,
+			 sizeof(op)))
+		ret = -EFAULT;
+	if (!ret)
+		ret = ash_copy_out(uarg, f, sizeof(*f));
+	if (ret)
+		ash_scrub_done(eng, scrub->id, ret);
+	return ret;
+}
+
 int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
 			   unsigned int usize)
 {
 	struct ash_engine *eng = ash_file_engine(file);
 	struct ash_engine_fetch f;
+	struct ash_scrub *scrub;
 	struct ash_job *job;
 	int ret;
 
@@ -170,9 +333,12 @@ int ash_engine_fetch_ioctl(struct file *file, void __user *uarg,
 	if (!eng)
 		return -EBADFD;
 
-	job = ash_job_fetch(eng, f.flags & ASH_FETCH_NONBLOCK, &f.timeout_ns);
+	job = ash_job_fetch(eng, f.flags & ASH_FETCH_NONBLOCK, &f.timeout_ns,
+			    &scrub);
 	if (IS_ERR(job))
 		return PTR_ERR(job);
+	if (!job)
+		return ash_engine_fetch_scrub(eng, scrub, &f, uarg);
 	f.job = ash_job_id(job);
 	f.slice_ns = (u64)READ_ONCE(eng->dev->slice_us) * NSEC_PER_USEC;
 	ret = ash_job_copy_commands(job, u64_to_user_ptr(f.commands),
@@ -199,10 +365,16 @@ int ash_engine_complete_ioctl(struct file *file, void __user *uarg,
 		return -EINVAL;
 	if (!eng)
 		return -EBADFD;
+	/* One of the two is in flight at a time; its id says which. */
+	if (READ_ONCE(eng->scrub))
+		return ash_scrub_done(eng, c.job, c.status);
 	return ash_job_give_back(eng, c.job, c.status, c.busy_ns);
 }
 
-/* Readable when a job is waiting and the engine has none running. */
+/*
+ * Readable when a job or a scrub is waiting and the engine has none in
+ * flight.
+ */
 __poll_t ash_engine_poll(struct file *file, poll_table *wait)
 {
 	struct ash_engine *eng = ash_file_engine(file);
@@ -218,7 +390,8 @@ __poll_t ash_engine_poll(struct file *file, poll_table *wait)
 		spin_unlock(&dev->sched_lock);
 		return EPOLLERR;
 	}
-	ready = dev->nr_queued && !eng->running;
+	ready = (dev->nr_queued || ash_scrub_ready_locked(dev)) &&
+		!eng->running && !eng->scrub;
 	spin_unlock(&dev->sched_lock);
 	return ready ? EPOLLIN | EPOLLRDNORM : 0;
 }
@@ -245,7 +418,7 @@ static vm_fault_t ash_engine_fault(struct vm_fault *vmf)
 	if (eng->detached)
 		goto out_unlock;
 	buf = ash_buffer_get_by_page(dev, vmf->pgoff);
-	if (!buf)
+	if (!buf || !buf->pages)	/* in the engine's own memory */
 		goto out_unlock;
 	err = vm_insert_page(vmf->vma, vmf->address,
 			     buf->pages[vmf->pgoff - buf->range.start]);

@@ -139,6 +139,8 @@ static int ash_command_check(struct ash_context *ctx, struct ash_job *job,
 		if ((op->flags & ASH_OPERAND_WRITE) &&
 		    (buf->flags & ASH_BUF_READONLY))
 			return -EACCES;
+		if (READ_ONCE(buf->lost))
+			return -EIO;
 		op->handle = 0;
 		op->offset += buf->range.start << PAGE_SHIFT;
 	}
@@ -518,10 +520,22 @@ void ash_jobs_cancel(struct ash_context *ctx)
 	ash_jobs_free(&free);
 }
 
+/* Does @job name a buffer whose contents an engine's death lost? */
+static bool ash_job_names_lost(const struct ash_job *job)
+{
+	u32 i;
+
+	for (i = 0; i < job->nr_bufs; i++)
+		if (READ_ONCE(job->bufs[i]->lost))
+			return true;
+	return false;
+}
+
 /*
  * The job the scheduler picks, off its queue, or NULL if nothing is queued.
  * Chained jobs whose previous job failed complete on the way, with that
- * job's status, and go on @free.
+ * job's status, and so do jobs naming a lost buffer (-EIO): they go on
+ * @free.
  */
 static struct ash_job *ash_job_take_locked(struct ash_device *dev,
 					   struct list_head *free)
@@ -546,6 +560,8 @@ static struct ash_job *ash_job_take_locked(struct ash_device *dev,
 		 */
 		status = job->flags & ASH_SUBMIT_CHAIN && job->fence > 1 ?
 			 ash_fence_status(ctx, job->fence - 1) : 0;
+		if (!status && ash_job_names_lost(job))
+			status = -EIO;
 		if (!status)
 			return job;
 		ash_job_signal_locked(dev, job, status, free);
@@ -561,12 +577,15 @@ static struct ash_job *ash_job_take_locked(struct ash_device *dev,
  * @eng: the engine.
  * @nonblock: -EAGAIN instead of sleeping when nothing is queued.
  * @timeout_ns: set to the job's watchdog limit.
+ * @scrub: set to a scrub of engine-owned memory, when the engine has one
+ *	to do first (scrub.c), with NULL returned.
  *
- * Return: the job, now RUNNING and the engine's, or an ERR_PTR: -EBUSY the
- * engine has one, -ENODEV it was detached, -EAGAIN, -ERESTARTSYS.
+ * Return: the job, now RUNNING and the engine's; NULL with @scrub set; or
+ * an ERR_PTR: -EBUSY the engine has one, -ENODEV it was detached, -EAGAIN,
+ * -ERESTARTSYS.
  */
 struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
-			      u64 *timeout_ns)
+			      u64 *timeout_ns, struct ash_scrub **scrub)
 {
 	struct ash_device *dev = eng->dev;
 	struct ash_job *job;
@@ -578,9 +597,14 @@ struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
 			spin_unlock(&dev->sched_lock);
 			return ERR_PTR(-ENODEV);
 		}
-		if (eng->running) {
+		if (eng->running || eng->scrub) {
 			spin_unlock(&dev->sched_lock);
 			return ERR_PTR(-EBUSY);
+		}
+		*scrub = ash_scrub_take_locked(eng);
+		if (*scrub) {
+			spin_unlock(&dev->sched_lock);
+			return NULL;
 		}
 		job = ash_job_take_locked(dev, &free);
 		if (job) {
@@ -600,6 +624,7 @@ struct ash_job *ash_job_fetch(struct ash_engine *eng, bool nonblock,
 			return ERR_PTR(-EAGAIN);
 		if (wait_event_interruptible(dev->engine_wq,
 					     READ_ONCE(dev->nr_queued) ||
+					     !list_empty_careful(&dev->scrubs) ||
 					     READ_ONCE(eng->detached)))
 			return ERR_PTR(-ERESTARTSYS);
 	}

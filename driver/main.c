@@ -34,12 +34,12 @@ static bool ash_mappable = true;
 module_param_named(mappable, ash_mappable, bool, 0444);
 MODULE_PARM_DESC(mappable, "Tenants may map device 0's memory (default: Y; N: only staging buffers, as on an accelerator whose memory the CPU cannot address)");
 
-static unsigned int ash_slice_us = 2000;
-module_param_named(slice_us, ash_slice_us, uint, 0444);
+unsigned int ash_param_slice_us = 2000;
+module_param_named(slice_us, ash_param_slice_us, uint, 0444);
 MODULE_PARM_DESC(slice_us, "Scheduler time slice in microseconds (100..1000000, default 2000)");
 
-static unsigned int ash_job_timeout_ms = ASH_JOB_TIMEOUT_MS_DEFAULT;
-module_param_named(job_timeout_ms, ash_job_timeout_ms, uint, 0444);
+unsigned int ash_param_job_timeout_ms = ASH_JOB_TIMEOUT_MS_DEFAULT;
+module_param_named(job_timeout_ms, ash_param_job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "Watchdog: a job running longer fails with -ETIMEDOUT (10..3600000 ms, default 10000)");
 
 /**
@@ -61,6 +61,27 @@ int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
 	if (usize < ksize)
 		return -EINVAL;
 	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/**
+ * ash_copy_in_since() - ash_copy_in() for a struct that has grown
+ * @karg: the kernel's struct.
+ * @ksize: its size.
+ * @v1size: its size before it grew: a caller built then passes that, and
+ *	the fields it does not know are zero for it.
+ * @uarg: the caller's struct.
+ * @usize: its size; the caller gets back min(@usize, @ksize) bytes.
+ *
+ * Return: as ash_copy_in().
+ */
+int ash_copy_in_since(void *karg, size_t ksize, size_t v1size,
+		      void __user *uarg, unsigned int usize)
+{
+	if (usize >= v1size && usize < ksize) {
+		memset(karg, 0, ksize);
+		return copy_from_user(karg, uarg, usize) ? -EFAULT : 0;
+	}
+	return ash_copy_in(karg, ksize, uarg, usize);
 }
 
 int ash_copy_out(void __user *uarg, const void *karg, size_t ksize)
@@ -180,6 +201,7 @@ static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
 	{ ASH_CTL_ENGINE_FETCH, ash_engine_fetch_ioctl },
 	{ ASH_CTL_ENGINE_COMPLETE, ash_engine_complete_ioctl },
 	{ ASH_CTL_DEVICE_SET, ash_device_set_ioctl },
+	{ ASH_CTL_ENGINE_REGISTER, ash_engine_register_ioctl },
 };
 
 /*
@@ -230,6 +252,15 @@ static struct miscdevice ash_ctl_dev = {
 	.groups = ash_sysfs_groups,
 };
 
+/*
+ * Is @file one of this driver's nodes?  Such a file is never taken as an
+ * engine's memory: a device holding it would hold the module.
+ */
+bool ash_file_is_ours(const struct file *file)
+{
+	return file->f_op == &ash_ctl_fops || file->f_op == &ash_tenant_fops;
+}
+
 /* Module */
 
 static int __init ash_parse_params(u64 *capacity)
@@ -257,13 +288,13 @@ static int __init ash_parse_params(u64 *capacity)
 		pr_err("numa_node=%d: no such online node\n", ash_numa_node);
 		return -EINVAL;
 	}
-	if (ash_slice_us < 100 || ash_slice_us > 1000000) {
-		pr_err("slice_us=%u: must be 100..1000000\n", ash_slice_us);
+	if (ash_param_slice_us < 100 || ash_param_slice_us > 1000000) {
+		pr_err("slice_us=%u: must be 100..1000000\n", ash_param_slice_us);
 		return -EINVAL;
 	}
-	if (ash_job_timeout_ms < ASH_JOB_TIMEOUT_MS_MIN ||
-	    ash_job_timeout_ms > ASH_JOB_TIMEOUT_MS_MAX) {
-		pr_err("job_timeout_ms=%u: must be %u..%u\n", ash_job_timeout_ms,
+	if (ash_param_job_timeout_ms < ASH_JOB_TIMEOUT_MS_MIN ||
+	    ash_param_job_timeout_ms > ASH_JOB_TIMEOUT_MS_MAX) {
+		pr_err("job_timeout_ms=%u: must be %u..%u\n", ash_param_job_timeout_ms,
 		       ASH_JOB_TIMEOUT_MS_MIN, ASH_JOB_TIMEOUT_MS_MAX);
 		return -EINVAL;
 	}
@@ -280,7 +311,7 @@ static int __init ash_init(void)
 		return ret;
 	ret = ash_device_create(0, ash_mappable ? ASH_DEVICE_HOST :
 				ASH_DEVICE_NOMAP, capacity, ash_numa_node,
-				ash_slice_us, ash_job_timeout_ms);
+				ash_param_slice_us, ash_param_job_timeout_ms);
 	if (ret)
 		return ret;
 	ret = misc_register(&ash_tenant_dev);

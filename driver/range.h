@@ -45,6 +45,10 @@ struct ash_range_space {
 
 void ash_range_space_init(struct ash_range_space *s, u64 size);
 int ash_range_alloc(struct ash_range_space *s, struct ash_range *r, u64 size);
+int ash_range_alloc_in(struct ash_range_space *s, struct ash_range *r,
+		       u64 size, u64 lo, u64 hi);
+void ash_range_move(struct ash_range_space *s, struct ash_range *from,
+		    struct ash_range *to);
 void ash_range_free(struct ash_range_space *s, struct ash_range *r);
 
 #endif /* ACCELSHARE_RANGE_H */

@@ -17,19 +17,35 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	struct ash_device *dev;
 	int ret;
 
-	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
+	BUILD_BUG_ON(offsetof(struct ash_device_info, name) !=
+		     ASH_DEVICE_INFO_SIZE_V1);
+	ret = ash_copy_in_since(&info, sizeof(info), ASH_DEVICE_INFO_SIZE_V1,
+				uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || !ash_is_zero(info.reserved, sizeof(info.reserved)))
+	if ((info.flags & ~ASH_DEVICE_INFO_BY_NAME) ||
+	    !ash_is_zero(info.reserved, sizeof(info.reserved)) ||
+	    !ash_is_zero(info.reserved2, sizeof(info.reserved2)) ||
+	    ((info.flags & ASH_DEVICE_INFO_BY_NAME) &&
+	     !memchr(info.name, 0, sizeof(info.name))))
 		return -EINVAL;
 
 	mutex_lock(&ash_registry_lock);
-	dev = ash_device_lookup(info.device);
+	dev = info.flags & ASH_DEVICE_INFO_BY_NAME ?
+	      ash_device_find_name(info.name) : ash_device_lookup(info.device);
 	if (!dev) {
 		mutex_unlock(&ash_registry_lock);
 		return -ENODEV;
 	}
+	info.device = dev->id;
 	info.kind = dev->kind;
+	strscpy_pad(info.name, dev->name, sizeof(info.name));
+	strscpy_pad(info.backend, dev->backend, sizeof(info.backend));
+	strscpy_pad(info.gpu_model, dev->gpu_model, sizeof(info.gpu_model));
+	strscpy_pad(info.gpu_bus_id, dev->gpu_bus_id, sizeof(info.gpu_bus_id));
+	info.gpu_numa_node = dev->gpu_numa_node;
+	info.gpu_index = dev->gpu_index;
+	info.persistent = ash_device_has_arena(dev) ? !!dev->mem_file : 1;
 	info.numa_node = dev->numa_node;
 	info.nr_partitions = dev->nr_partitions;
 	info.nr_contexts = dev->nr_contexts;
@@ -47,9 +63,13 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	info.engine_pid = dev->engine ? pid_vnr(dev->engine->pid) : 0;
 	info.busy_ns = dev->busy_ns;
 	info.jobs_queued = dev->nr_queued;
+	info.mem_scrubbing = dev->scrub_bytes;
 	spin_unlock(&dev->sched_lock);
+	spin_lock(&dev->space_lock);
+	info.buffers_lost = dev->buffers_lost;
+	spin_unlock(&dev->space_lock);
 	mutex_unlock(&ash_registry_lock);
-	return ash_copy_out(uarg, &info, sizeof(info));
+	return ash_copy_out(uarg, &info, min_t(size_t, usize, sizeof(info)));
 }
 
 /* Fill @info from @part; the access list only for the administrator. */

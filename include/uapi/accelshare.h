@@ -55,6 +55,14 @@
  * and move data in and out with copy jobs.
  */
 #define ASH_DEVICE_NOMAP	2
+/*
+ * Memory an engine owns (a GPU's, say), registered by that engine with
+ * ASH_CTL_ENGINE_REGISTER: the driver manages its address ranges, charges
+ * and scheduling and allocates no host pages for it.  Tenants cannot map
+ * it, as on ASH_DEVICE_NOMAP; freed ranges are scrubbed by the engine
+ * before anyone can have them again.
+ */
+#define ASH_DEVICE_ENGINE	3
 
 /**
  * struct ash_bind - bind a tenant context to a partition (ASH_IOC_BIND)
@@ -199,10 +207,18 @@ struct ash_partition_info {
 #define ASH_JOB_TIMEOUT_MS_MIN		10
 #define ASH_JOB_TIMEOUT_MS_MAX		3600000
 
+/* struct ash_device_info.flags */
+#define ASH_DEVICE_INFO_BY_NAME	(1U << 0)	/* look up @name, not @device */
+
+/* Device names: as partition names (ASH_NAME_MAX); device 0 is "host". */
+#define ASH_BACKEND_NAME_MAX	16
+#define ASH_GPU_MODEL_MAX	64
+#define ASH_GPU_BUS_ID_MAX	16
+
 /**
  * struct ash_device_info - one device (ASH_CTL_DEVICE_INFO)
- * @device: in, the device's number (-ENODEV if none).
- * @flags: in, must be 0.
+ * @device: in, the device's number (-ENODEV if none); out, its number.
+ * @flags: in, ASH_DEVICE_INFO_*.
  * @kind: out, ASH_DEVICE_*.
  * @numa_node: out, the NUMA node its memory is on, -1 for any.
  * @mem_capacity: out, bytes.
@@ -222,6 +238,25 @@ struct ash_partition_info {
  *	0 with no engine, or an engine that set none.
  * @jobs_timed_out: out, jobs the watchdog failed, on all partitions.
  * @reserved: must be 0.
+ * The fields below came with ASH_DEVICE_ENGINE; a caller that passes the
+ * struct as it was before them (ASH_DEVICE_INFO_SIZE_V1 bytes) gets the
+ * fields it knows.
+ * @name: in with ASH_DEVICE_INFO_BY_NAME; out, the device's name.
+ * @backend: out, the backend its engine executes on ("cpu", "cuda"), as
+ *	registered; "" for a host-backed device with no engine.
+ * @gpu_model: out, the accelerator's model as its engine registered it.
+ * @gpu_bus_id: out, its PCI bus id ("0000:17:00.0"), or "".
+ * @gpu_numa_node: out, the NUMA node its PCI device is on, -1 if unknown.
+ * @gpu_index: out, the vendor runtime's index of the accelerator.
+ * @mem_scrubbing: out, bytes freed and waiting for the engine to scrub
+ *	them: nobody can be given them until it has.
+ * @persistent: out, 1 if the device's memory outlives its engine (the
+ *	driver holds it, and a new engine takes it back); 0 if an engine's
+ *	death loses every buffer's contents.
+ * @pad: 0.
+ * @buffers_lost: out, buffers whose contents an engine's death lost:
+ *	every job naming them fails with -EIO.
+ * @reserved2: must be 0.
  */
 struct ash_device_info {
 	__u32 device;
@@ -242,7 +277,21 @@ struct ash_device_info {
 	__u64 job_budget;
 	__u64 jobs_timed_out;
 	__u64 reserved[1];
+	char name[ASH_NAME_MAX];
+	char backend[ASH_BACKEND_NAME_MAX];
+	char gpu_model[ASH_GPU_MODEL_MAX];
+	char gpu_bus_id[ASH_GPU_BUS_ID_MAX];
+	__s32 gpu_numa_node;
+	__u32 gpu_index;
+	__u64 mem_scrubbing;
+	__u32 persistent;
+	__u32 pad;
+	__u64 buffers_lost;
+	__u64 reserved2[4];
 };
+
+/* sizeof(struct ash_device_info) before ASH_DEVICE_ENGINE */
+#define ASH_DEVICE_INFO_SIZE_V1	104
 
 /* struct ash_partition_params.flags for ASH_CTL_PART_SET: what to change */
 #define ASH_PART_SET_MEM_MAX	(1U << 0)
@@ -522,6 +571,75 @@ struct ash_engine_attach {
 	__u64 reserved[1];
 };
 
+/* struct ash_engine_register.result */
+#define ASH_REGISTER_CREATED	1	/* a new device, its memory all zero */
+#define ASH_REGISTER_KEPT	2	/* re-attached: @mem_fd is its memory */
+#define ASH_REGISTER_LOST	3	/* re-attached: its buffers were lost */
+
+/**
+ * struct ash_engine_register - register a device whose memory the engine
+ *	owns, or re-attach to it, and become its engine
+ *	(ASH_CTL_ENGINE_REGISTER)
+ * @flags: in, must be 0.
+ * @mem_fd: in, a file descriptor of the device memory for the driver to
+ *	hold while the device exists (a memfd, a CUDA VMM allocation exported
+ *	as a POSIX fd), so that the memory outlives the engine; -1 if the
+ *	backend cannot export it.  Must be -1 when re-attaching to a device
+ *	whose memory is kept.  Out: with ASH_REGISTER_KEPT a new descriptor
+ *	(O_CLOEXEC) of the memory the driver holds, for the engine to import;
+ *	-1 otherwise.
+ * @name: in, the device's name (the rules of partition names).
+ * @backend: in, the backend's name, NUL-terminated; must match the
+ *	registered one when re-attaching.
+ * @mem_size: in, bytes of device memory, one page to ASH_DEVICE_MEM_MAX
+ *	(rounded down to pages); when re-attaching, 0 or the registered size.
+ * @job_budget: in, as in struct ash_engine_attach.
+ * @gpu_model: in, the accelerator's model, for ASH_CTL_DEVICE_INFO ("" if
+ *	none).
+ * @gpu_bus_id: in, its PCI bus id, or "".
+ * @gpu_numa_node: in, its NUMA node, or -1; staging buffers are
+ *	allocated there.
+ * @gpu_index: in, the vendor runtime's index of it.
+ * @device: out, the device's number.
+ * @result: out, ASH_REGISTER_*.
+ * @space_size: out, bytes of the device address space.
+ * @arena_size: out, bytes at its start that are the engine's own memory:
+ *	a buffer there lies at its device address in that memory.  Above it
+ *	lie staging buffers (host pages): mmap this control fd at offset
+ *	@arena_size for @space_size - @arena_size bytes to reach them.
+ * @reserved: must be 0.
+ *
+ * A new device's memory must be all zero when it is registered (a fresh
+ * memfd is; the CUDA backend clears its allocation first).  The driver
+ * never reads or writes it: the engine executes every job and scrubs every
+ * freed range (ASH_CTL_ENGINE_FETCH).  With @mem_fd -1 the memory dies with
+ * the engine: the buffers in it are marked lost, jobs naming them fail
+ * with -EIO, and the next engine registers fresh, zeroed memory.  Errors:
+ * -EINVAL a bad name or size, or a re-attach whose backend or size does
+ * not match, -EBADF a bad @mem_fd, -EBUSY the device has an engine,
+ * -EEXIST the name is a device the driver created, -EALREADY this file is
+ * an engine already, -ENOSPC ASH_DEVICES_MAX devices exist.
+ */
+#define ASH_DEVICES_MAX		64
+#define ASH_DEVICE_MEM_MAX	(1ULL << 46)	/* 64 TiB */
+struct ash_engine_register {
+	__u32 flags;
+	__s32 mem_fd;
+	char name[ASH_NAME_MAX];
+	char backend[ASH_BACKEND_NAME_MAX];
+	__u64 mem_size;
+	__u64 job_budget;
+	char gpu_model[ASH_GPU_MODEL_MAX];
+	char gpu_bus_id[ASH_GPU_BUS_ID_MAX];
+	__s32 gpu_numa_node;
+	__u32 gpu_index;
+	__u32 device;
+	__u32 result;
+	__u64 space_size;
+	__u64 arena_size;
+	__u64 reserved[4];
+};
+
 /* struct ash_engine_fetch.flags */
 #define ASH_FETCH_NONBLOCK	(1U << 0)	/* -EAGAIN instead of sleeping */
 
@@ -543,6 +661,11 @@ struct ash_engine_attach {
  *	@timeout_ns is detached as if it had died and killed.
  * @reserved: must be 0.
  *
+ * On an ASH_DEVICE_ENGINE device a fetch may return a scrub instead of a
+ * job, before any job: @nr_commands is 0 and the first operand of the
+ * first command at @commands holds the range (@offset its device address,
+ * @length its bytes, page-aligned) that the engine must zero before it
+ * completes @job with status 0.  Until then the range is nobody's.
  * Sleeps until the scheduler dispatches a job (the control fd polls
  * readable when one is ready), interruptibly.  One job is in flight per
  * engine: a fetch while one is running is -EBUSY.  -ENODEV: the engine was
@@ -621,6 +744,7 @@ struct ash_device_set {
 #define ASH_CTL_ENGINE_FETCH	_IOWR(ASH_IOC_MAGIC, 0x47, struct ash_engine_fetch)
 #define ASH_CTL_ENGINE_COMPLETE	_IOW(ASH_IOC_MAGIC, 0x48, struct ash_engine_complete)
 #define ASH_CTL_DEVICE_SET	_IOW(ASH_IOC_MAGIC, 0x49, struct ash_device_set)
+#define ASH_CTL_ENGINE_REGISTER	_IOWR(ASH_IOC_MAGIC, 0x4a, struct ash_engine_register)
 
 /*
  * The op set, for userspace: the driver never interprets it (and does not

@@ -156,6 +156,84 @@ static void random_ops_never_overlap(void **state)
 	}
 }
 
+/*
+ * Two regions of one space, as an engine-owned device has (its memory low,
+ * staging above): random allocations in each, moves and frees never put a
+ * range outside its region or over another, and a region fills exactly.
+ */
+static void regions_stay_apart(void **state)
+{
+	enum { SPACE = 256, SPLIT = 96, SLOTS = 48, ROUNDS = 20000 };
+	struct ash_range_space s;
+	struct ash_range r[SLOTS], moved[SLOTS];
+	struct ash_range *cur[SLOTS] = { NULL };
+	unsigned char owner[SPACE];
+	unsigned int seed = 777;
+	int i, k;
+
+	(void)state;
+	ash_range_space_init(&s, SPACE);
+	assert_int_equal(ash_range_alloc_in(&s, &r[0], 1, 10, 9), -EINVAL);
+	assert_int_equal(ash_range_alloc_in(&s, &r[0], 1, 0, SPACE + 1),
+			 -EINVAL);
+	for (i = 0; i < ROUNDS; i++) {
+		k = rand_r(&seed) % SLOTS;
+		bool low = k % 2;
+		u64 lo = low ? 0 : SPLIT, hi = low ? SPLIT : SPACE;
+
+		if (cur[k] && rand_r(&seed) % 3 == 0) {
+			/* Hand the range to the other node of the slot. */
+			struct ash_range *to = cur[k] == &r[k] ? &moved[k] : &r[k];
+
+			ash_range_move(&s, cur[k], to);
+			cur[k] = to;
+		} else if (cur[k]) {
+			ash_range_free(&s, cur[k]);
+			cur[k] = NULL;
+		} else if (ash_range_alloc_in(&s, &r[k], 1 + rand_r(&seed) % 20,
+					      lo, hi) == 0) {
+			cur[k] = &r[k];
+		}
+		memset(owner, 0xff, sizeof(owner));
+		for (k = 0; k < SLOTS; k++) {
+			uint64_t a;
+
+			if (!cur[k])
+				continue;
+			if (k % 2)
+				assert_true(cur[k]->start + cur[k]->size <= SPLIT);
+			else
+				assert_true(cur[k]->start >= SPLIT &&
+					    cur[k]->start + cur[k]->size <= SPACE);
+			for (a = cur[k]->start; a < cur[k]->start + cur[k]->size;
+			     a++) {
+				assert_int_equal(owner[a], 0xff);
+				owner[a] = (unsigned char)k;
+			}
+		}
+		for (k = 0; k < SPACE; k += 5) {
+			struct ash_range *f = ash_range_find(&s, k);
+
+			if (owner[k] == 0xff)
+				assert_null(f);
+			else
+				assert_ptr_equal(f, cur[owner[k]]);
+		}
+	}
+	for (k = 0; k < SLOTS; k++)
+		if (cur[k])
+			ash_range_free(&s, cur[k]);
+	assert_int_equal(s.count, 0);
+	/* Each region fills exactly, whatever the other holds. */
+	assert_int_equal(ash_range_alloc_in(&s, &r[0], SPACE - SPLIT, SPLIT,
+					    SPACE), 0);
+	assert_int_equal(ash_range_alloc_in(&s, &r[1], SPLIT, 0, SPLIT), 0);
+	assert_int_equal(r[1].start, 0);
+	assert_int_equal(ash_range_alloc_in(&s, &r[2], 1, 0, SPLIT), -ENOSPC);
+	assert_int_equal(ash_range_alloc_in(&s, &r[2], 1, SPLIT, SPACE),
+			 -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +243,7 @@ int main(void)
 		cmocka_unit_test(freed_gap_is_reused_first_fit),
 		cmocka_unit_test(find_returns_the_holder),
 		cmocka_unit_test(random_ops_never_overlap),
+		cmocka_unit_test(regions_stay_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
