@@ -17,41 +17,112 @@
 #include "../ops/optable.h"
 
 /**
+ * struct ash_backend_mem - the memory of a device the engine registered
+ *	(ASH_DEVICE_ENGINE), as its backend holds it
+ * @base: device address 0 of it, where the backend's ops reach it: a host
+ *	pointer for cpu, a device pointer for cuda.
+ * @size: bytes.
+ * @fd: a descriptor of it for the driver to hold (so that it outlives the
+ *	engine), or -1 if the backend cannot export it.
+ * @priv: the backend's own.
+ */
+struct ash_backend_mem {
+	uint8_t *base;
+	uint64_t size;
+	int fd;
+	void *priv;
+};
+
+/**
+ * struct ash_gpu_desc - what a backend knows of the accelerator it runs on
+ * @model: its model ("NVIDIA H200"), "" for none.
+ * @bus_id: its PCI bus id ("0000:17:00.0"), "" if unknown.
+ * @numa_node: the NUMA node of its PCI device, -1 if unknown.
+ */
+struct ash_gpu_desc {
+	char model[64];
+	char bus_id[16];
+	int numa_node;
+};
+
+/**
  * struct ash_backend - one way of executing ops
- * @name: "cpu", ...
+ * @name: "cpu", "cuda".
+ * @open: take accelerator @gpu, describe it in @desc; 0, or a negative
+ *	errno with one sentence in @why (no such GPU, no driver).  NULL: the
+ *	backend needs nothing (cpu).
+ * @mem_create: @size bytes of zeroed device memory for a new registered
+ *	device, exported as @m->fd where the backend can; 0 or -errno.
+ * @mem_import: the memory the driver held for a registered device, from
+ *	the descriptor it gave back; 0 or -errno.  Consumes nothing: the
+ *	caller closes @fd.
+ * @mem_close: let the memory go (the driver may still hold it).
+ * @scrub: zero [@off, @off + @len) of it; 0 or -errno.
+ * @finish: wait for the work the job's commands queued (asynchronous
+ *	backends); 0 or the first error.  NULL for synchronous backends.
  * @run: per opcode, run a command that ash_optable_check() accepted, its
- *	operands at @p (the engine's mapping of each operand's device
- *	address).  0, or a negative errno for what only running can find
- *	(EMBEDDING's ids: -EINVAL; scratch memory: -ENOMEM).
+ *	operands at @p (where the engine reaches each operand's device
+ *	address: the mapping of staging memory, or @mem_create's memory).
+ *	0, or a negative errno for what only running can find (EMBEDDING's
+ *	ids: -EINVAL; scratch memory: -ENOMEM; an operand the backend cannot
+ *	reach for this op: -EOPNOTSUPP).
  */
 struct ash_backend {
 	const char *name;
+	int (*open)(unsigned int gpu, struct ash_gpu_desc *desc, char *why,
+		    size_t why_len);
+	int (*mem_create)(struct ash_backend_mem *m, const char *name,
+			  uint64_t size);
+	int (*mem_import)(struct ash_backend_mem *m, int fd, uint64_t size);
+	void (*mem_close)(struct ash_backend_mem *m);
+	int (*scrub)(struct ash_backend_mem *m, uint64_t off, uint64_t len);
+	int (*finish)(void);
 	int (*run[ASH_OP_COUNT])(const struct ash_op_args *a, void *const p[]);
 };
 
 extern const struct ash_backend ash_backend_cpu;
+/* NULL where the engine was built without nvcc. */
+extern const struct ash_backend *const ash_backend_cuda;
+
+/* The backend called @name, or NULL. */
+const struct ash_backend *ash_backend_find(const char *name);
+
+/**
+ * struct ash_space - where the engine reaches the device address space
+ * @arena: device address 0 of a registered device's own memory (the
+ *	backend's), or NULL.
+ * @arena_size: bytes of it: addresses below lie there.
+ * @host: where address @arena_size lies: the engine's mapping of the
+ *	control node from there on (staging buffers; every buffer of a
+ *	host-backed device, whose @arena_size is 0).
+ * @size: bytes of the whole space.
+ */
+struct ash_space {
+	uint8_t *arena;
+	uint64_t arena_size;
+	uint8_t *host;
+	uint64_t size;
+};
 
 /**
  * ash_engine_exec() - check and run one command
  * @be: the backend.
  * @cmd: the command, as ASH_CTL_ENGINE_FETCH wrote it (in the engine's own
  *	memory: it cannot change under the engine).
- * @space: the engine's mapping of the device address space.
- * @space_size: its length in bytes.
+ * @space: where the engine reaches the device address space.
  *
  * Return: 0; -EINVAL for a command the op table refuses (nothing written);
- * -EFAULT for an operand outside @space (the driver should have refused
- * it); what the backend's function returns.
+ * -EFAULT for an operand outside the space or across the end of the
+ * arena (the driver should have refused it); what the backend's function
+ * returns.
  */
 int ash_engine_exec(const struct ash_backend *be,
-		    const struct ash_command *cmd, uint8_t *space,
-		    uint64_t space_size);
+		    const struct ash_command *cmd, const struct ash_space *space);
 
 /**
  * struct ash_job_run - what the engine needs to run one job
  * @be: the backend.
- * @space: the engine's mapping of the device address space.
- * @space_size: its length.
+ * @space: where the engine reaches the device address space.
  * @budget: the most a job may cost, in op-table units; 0: no limit.
  * @deadline_ns: CLOCK_MONOTONIC time by which to abandon the job (the
  *	watchdog's limit); 0: none.
@@ -62,8 +133,7 @@ int ash_engine_exec(const struct ash_backend *be,
  */
 struct ash_job_run {
 	const struct ash_backend *be;
-	uint8_t *space;
-	uint64_t space_size;
+	struct ash_space space;
 	uint64_t budget;
 	uint64_t deadline_ns;
 	uint64_t stall_ns;
@@ -99,7 +169,8 @@ uint64_t ash_engine_now_ns(void);
  * @units_per_ms: set to the slowest rate seen over a GEMM, a copy and an
  *	element-wise op, each priced by the op table.
  *
- * Runs on memory of its own (a few MiB), for well under a second.
+ * Runs on device memory of its own from @be->mem_create (a few MiB), for
+ * well under a second.
  * Return: 0 or -ENOMEM.
  */
 int ash_engine_calibrate(const struct ash_backend *be, uint64_t *units_per_ms);

@@ -7,7 +7,8 @@ ENGINE := $(BUILD)/bin/accelshare-engine
 # and the op table the library shares (runtime/ops/).
 ENGINE_SRCS := $(sort $(wildcard runtime/engine/*.c runtime/engine/*/*.c)) \
 	       runtime/ops/optable.c
-ENGINE_OBJS := $(ENGINE_SRCS:runtime/%.c=$(BUILD)/obj/engine/%.o)
+ENGINE_OBJS := $(ENGINE_SRCS:runtime/%.c=$(BUILD)/obj/engine/%.o) \
+	       $(BUILD)/obj/engine/parse.o
 # OpenBLAS (cblas.h, the pthread build Debian selects through
 # alternatives), libnuma for NUMA placement, libm for the activations.
 ENGINE_LIBS := -lopenblas -lnuma -lm
@@ -20,6 +21,11 @@ install: install-engine
 uninstall: uninstall-engine
 
 $(BUILD)/obj/engine/%.o: runtime/%.c runtime/engine/engine.mk | build-deps
+	@mkdir -p $(@D)
+	$(CC) $(ENGINE_CFLAGS) -c -o $@ $<
+
+# --mem sizes are parsed as ashctl parses them.
+$(BUILD)/obj/engine/parse.o: tools/common/parse.c runtime/engine/engine.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(ENGINE_CFLAGS) -c -o $@ $<
 

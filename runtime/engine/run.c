@@ -19,11 +19,25 @@ uint64_t ash_engine_now_ns(void)
 }
 
 /*
- * Each used operand's address in @space; -EFAULT if one is outside it (the
+ * Where the engine reaches [@off, @off + @len) of the device address
+ * space, or NULL if the range is outside it or runs from the arena into
+ * the host part (the driver places no buffer across).
+ */
+static void *space_at(const struct ash_space *s, uint64_t off, uint64_t len)
+{
+	if (off > s->size || len > s->size - off)
+		return NULL;
+	if (off < s->arena_size)
+		return len <= s->arena_size - off ? s->arena + off : NULL;
+	return s->host + (off - s->arena_size);
+}
+
+/*
+ * Each used operand's address; -EFAULT if one is outside the space (the
  * driver should have refused it), checked before the op table looks.
  */
-static int resolve(const struct ash_command *cmd, uint8_t *space,
-		   uint64_t space_size, void *p[ASH_CMD_MAX_OPERANDS])
+static int resolve(const struct ash_command *cmd, const struct ash_space *s,
+		   void *p[ASH_CMD_MAX_OPERANDS])
 {
 	uint32_t i;
 
@@ -33,35 +47,36 @@ static int resolve(const struct ash_command *cmd, uint8_t *space,
 		p[i] = NULL;
 		if (i >= cmd->nr_operands)
 			continue;
-		if (o->offset > space_size || o->length > space_size - o->offset)
+		p[i] = space_at(s, o->offset, o->length);
+		if (!p[i])
 			return -EFAULT;
-		p[i] = space + o->offset;
 	}
 	return 0;
 }
 
-/* Check @cmd: inside the mapping, then by the op table. */
-static int check_one(const struct ash_command *cmd, uint8_t *space,
-		     uint64_t space_size, struct ash_op_args *a,
-		     void *p[ASH_CMD_MAX_OPERANDS])
+/* Check @cmd: inside the space, then by the op table. */
+static int check_one(const struct ash_command *cmd, const struct ash_space *s,
+		     struct ash_op_args *a, void *p[ASH_CMD_MAX_OPERANDS])
 {
-	int ret = resolve(cmd, space, space_size, p);
+	int ret = resolve(cmd, s, p);
 
 	return ret ? ret : ash_optable_check(cmd, a);
 }
 
 int ash_engine_exec(const struct ash_backend *be,
-		    const struct ash_command *cmd, uint8_t *space,
-		    uint64_t space_size)
+		    const struct ash_command *cmd, const struct ash_space *space)
 {
 	void *p[ASH_CMD_MAX_OPERANDS];
 	struct ash_op_args a;
 	int ret;
 
-	ret = check_one(cmd, space, space_size, &a, p);
+	ret = check_one(cmd, space, &a, p);
 	if (ret)
 		return ret;
-	return be->run[cmd->opcode](&a, p);
+	ret = be->run[cmd->opcode](&a, p);
+	if (!ret && be->finish)
+		ret = be->finish();
+	return ret;
 }
 
 static void stall(uint64_t ns)
@@ -90,7 +105,7 @@ int ash_engine_run_job(const struct ash_job_run *r,
 		return -EINVAL;		/* the driver's bug */
 	for (i = 0; i < n; i++) {
 		*failed = i;
-		ret = check_one(&cmds[i], r->space, r->space_size, &args[i], p);
+		ret = check_one(&cmds[i], &r->space, &args[i], p);
 		if (ret)
 			return ret;
 		total = ash_cost_add(total, args[i].cost);
@@ -105,12 +120,21 @@ int ash_engine_run_job(const struct ash_job_run *r,
 		if (r->stall_ns)
 			stall(r->stall_ns);
 		if (r->deadline_ns && !r->ignore_deadline &&
-		    ash_engine_now_ns() >= r->deadline_ns)
-			return -ETIMEDOUT;
-		resolve(&cmds[i], r->space, r->space_size, p);
+		    ash_engine_now_ns() >= r->deadline_ns) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		resolve(&cmds[i], &r->space, p);
 		ret = r->be->run[cmds[i].opcode](&args[i], p);
 		if (ret)
-			return ret;
+			break;
 	}
-	return 0;
+	/* An asynchronous backend's job is done when its queue is. */
+	if (r->be->finish) {
+		int done = r->be->finish();
+
+		if (!ret)
+			ret = done;
+	}
+	return ret;
 }

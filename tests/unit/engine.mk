@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-# The CPU engine's ops (tests/unit/test_engine_ops.c): runtime/engine/cpu/ops.c
+# The CPU engine's ops (tests/unit/test_engine_ops.c): runtime/engine/cpu/ops.c runtime/engine/cpu/mem.c
 # compiled in with the sanitizers, OpenBLAS as installed.  Included by
 # tests/unit/build.mk.
 
-UNIT_ENGINE_SRCS := tests/unit/test_engine_ops.c runtime/engine/cpu/ops.c \
+UNIT_ENGINE_SRCS := tests/unit/test_engine_ops.c runtime/engine/cpu/ops.c runtime/engine/cpu/mem.c \
 		    runtime/engine/run.c runtime/engine/calibrate.c \
 		    runtime/ops/optable.c
 UNIT_TESTS += $(UNIT_DIR)/test_engine_ops

@@ -5,7 +5,7 @@
 
 UNIT_OPTABLE_SRCS := tests/unit/test_optable.c runtime/ops/optable.c \
 		     runtime/engine/run.c runtime/engine/calibrate.c \
-		     runtime/engine/cpu/ops.c
+		     runtime/engine/cpu/ops.c runtime/engine/cpu/mem.c
 UNIT_TESTS += $(UNIT_DIR)/test_optable
 UNIT_ALL_OBJS += $(call unit_objs,$(UNIT_OPTABLE_SRCS))
 

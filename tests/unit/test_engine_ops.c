@@ -124,7 +124,9 @@ static void operand(struct ash_command *c, uint32_t flags, uint64_t off,
 
 static int exec(const struct ash_command *c)
 {
-	return ash_engine_exec(&ash_backend_cpu, c, space, SPACE);
+	const struct ash_space s = { .host = space, .size = SPACE };
+
+	return ash_engine_exec(&ash_backend_cpu, c, &s);
 }
 
 static void snap(void)

@@ -398,7 +398,8 @@ static int teardown(void **state)
 static struct ash_job_run runner(uint64_t budget)
 {
 	struct ash_job_run r = {
-		.be = &ash_backend_cpu, .space = space, .space_size = SPACE,
+		.be = &ash_backend_cpu,
+		.space = { .host = space, .size = SPACE },
 		.budget = budget,
 	};
 

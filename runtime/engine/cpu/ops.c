@@ -18,7 +18,7 @@
 
 #include <cblas.h>
 
-#include "../backend.h"
+#include "cpu.h"
 
 /* Blocking of f16/bf16 GEMM: op(B) panels of KB x NB and op(A) panels of
  * MB x KB are converted to f32 and multiplied with sgemm.  About 1.3 MiB of
@@ -369,6 +369,10 @@ static int run_embedding(const struct ash_op_args *a, void *const p[])
 
 const struct ash_backend ash_backend_cpu = {
 	.name = "cpu",
+	.mem_create = ash_cpu_mem_create,
+	.mem_import = ash_cpu_mem_import,
+	.mem_close = ash_cpu_mem_close,
+	.scrub = ash_cpu_scrub,
 	.run = {
 		[ASH_OP_NOP] = run_nop,
 		[ASH_OP_COPY] = run_copy,
