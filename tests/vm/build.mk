@@ -16,7 +16,15 @@
 # the userspace target.
 
 VM_CASE_SRCS := $(sort $(wildcard tests/vm/cases/*.c))
-VM_CASE_BINS := $(patsubst tests/vm/cases/%.c,$(BUILD)/vm/cases/%,$(VM_CASE_SRCS))
+# Cases that also run, as NAME_engine_owned, on a device whose memory an
+# engine with the cpu backend owns and registered (-DVT_ENGINE_OWNED; see
+# tests/vm/lib/vmtest.h): the same quotas, guarantees, shares and staged
+# loads must hold there.
+VM_ENGINE_OWNED_CASES := quota_min_guarantee quota_exact_fit_and_sizes \
+			 quota_concurrent_cap sched_shares_weighted \
+			 model_load_staged
+VM_CASE_BINS := $(patsubst tests/vm/cases/%.c,$(BUILD)/vm/cases/%,$(VM_CASE_SRCS)) \
+		$(VM_ENGINE_OWNED_CASES:%=$(BUILD)/vm/cases/%_engine_owned)
 VM_LIB_SRCS  := $(wildcard tests/vm/lib/*.c)
 VM_LIB_HDRS  := $(wildcard tests/vm/lib/*.h)
 VM_RUNAS     := $(BUILD)/vm/bin/runas
@@ -33,6 +41,12 @@ $(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(ASH_CFLAGS) -Itests/vm/lib -o $@ $< $(VM_LIB_SRCS) \
 		-L$(BUILD)/lib -laccelshare -lpthread -lm $(LDFLAGS)
+
+$(BUILD)/vm/cases/%_engine_owned: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
+		include/accelshare.h include/uapi/accelshare.h | userspace
+	@mkdir -p $(@D)
+	$(CC) $(ASH_CFLAGS) -DVT_ENGINE_OWNED -Itests/vm/lib -o $@ $< \
+		$(VM_LIB_SRCS) -L$(BUILD)/lib -laccelshare -lpthread -lm $(LDFLAGS)
 
 $(VM_RUNAS): tests/vm/runas.c
 	@mkdir -p $(@D)

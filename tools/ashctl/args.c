@@ -144,6 +144,43 @@ static int num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+/*
+ * A device as a number or a name: digits are its number, anything else
+ * must be a valid device name (the rule of partition names).
+ */
+static int device_arg(const char *what, const char *s, uint32_t *num,
+		      const char **name, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret;
+
+	*name = NULL;
+	if (*s < '0' || *s > '9') {
+		if (args_name_check(s, err, errlen)) {
+			snprintf(err, errlen,
+				 "%s takes a device number or name, not \"%s\"",
+				 what, s);
+			return -1;
+		}
+		*name = s;
+		return 0;
+	}
+	ret = ash_num_parse(s, UINT32_MAX, &v);
+	if (ret == -EINVAL) {
+		snprintf(err, errlen,
+			 "%s takes a device number or name, not \"%s\"", what,
+			 s);
+		return -1;
+	}
+	if (ret) {
+		snprintf(err, errlen, "device number %s is out of range (0..%u)",
+			 s, UINT32_MAX);
+		return -1;
+	}
+	*num = (uint32_t)v;
+	return 0;
+}
+
 static int add_id(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
 		  char *err, size_t errlen)
 {
@@ -295,8 +332,8 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 			break;
 		case OPT_DEVICE:
 			if (once(&o->has_device, "--device", err, errlen) ||
-			    num_arg("--device", optarg, 0, UINT32_MAX,
-				    &o->device, err, errlen))
+			    device_arg("--device", optarg, &o->device,
+				       &o->device_name, err, errlen))
 				return -1;
 			break;
 		case OPT_UID:
@@ -425,8 +462,7 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 		  OPT_JOB_TIMEOUT_MS },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t dev;
-	int c, ret;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
@@ -464,7 +500,8 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 		}
 	}
 	if (optind >= argc) {
-		snprintf(err, errlen, "device set needs a device number N");
+		snprintf(err, errlen,
+			 "device set needs a device: its number N or its name");
 		return -1;
 	}
 	if (optind + 1 < argc) {
@@ -472,18 +509,9 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 			 argv[optind + 1]);
 		return -1;
 	}
-	ret = ash_num_parse(argv[optind], UINT32_MAX, &dev);
-	if (ret == -EINVAL) {
-		snprintf(err, errlen, "device number \"%s\" is not a number",
-			 argv[optind]);
+	if (device_arg("device set", argv[optind], &o->device,
+		       &o->device_name, err, errlen))
 		return -1;
-	}
-	if (ret) {
-		snprintf(err, errlen, "device number %s is out of range (0..%u)",
-			 argv[optind], UINT32_MAX);
-		return -1;
-	}
-	o->device = (uint32_t)dev;
 	if (!o->has_slice && !o->has_timeout) {
 		snprintf(err, errlen,
 			 "device set needs --slice-us US (the scheduler time slice) or --job-timeout-ms MS (the job watchdog), or both");

@@ -31,9 +31,11 @@ enum part_cmd {
  * @help: --help was given; nothing else is meaningful.
  * @mem_arg: --mem as given, for messages.
  * @min_arg: --min as given, for messages.
+ * @device_name: --device named the device (not a number), or NULL.
  */
 struct part_opts {
 	const char *name;
+	const char *device_name;
 	const char *mem_arg, *min_arg;
 	bool has_device, has_mem, has_min, has_weight;
 	bool has_max_contexts, has_max_buffers;
@@ -73,6 +75,7 @@ struct simple_opts {
 /**
  * struct device_opts - "device set", parsed
  * @device: the device's number N.
+ * @device_name: the device as named instead, or NULL.
  * @has_slice: --slice-us was given.
  * @has_timeout: --job-timeout-ms was given.
  * @help: --help was given; nothing else is meaningful.
@@ -81,6 +84,7 @@ struct simple_opts {
  */
 struct device_opts {
 	uint32_t device;
+	const char *device_name;
 	bool has_slice, has_timeout, help;
 	uint32_t slice_us;
 	uint32_t job_timeout_ms;

@@ -83,6 +83,21 @@ int ctl_device(int fd, unsigned int device, struct ash_device_info *out)
 	return ctl_ioctl(fd, ASH_CTL_DEVICE_INFO, out);
 }
 
+int ctl_device_named(int fd, const char *name, struct ash_device_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->flags = ASH_DEVICE_INFO_BY_NAME;
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	return ctl_ioctl(fd, ASH_CTL_DEVICE_INFO, out);
+}
+
+int ctl_device_find(int fd, const char *name, unsigned int device,
+		    struct ash_device_info *out)
+{
+	return name ? ctl_device_named(fd, name, out) :
+		      ctl_device(fd, device, out);
+}
+
 int ctl_devices(int fd, struct ash_device_info **out, size_t *n)
 {
 	struct ash_device_info info, *slot;

@@ -26,6 +26,11 @@ int ctl_partitions(int fd, struct ash_partition_info **out, size_t *n);
 int ctl_contexts(int fd, struct ash_context_info **out, size_t *n);
 
 int ctl_device(int fd, unsigned int device, struct ash_device_info *out);
+/* The device named @name (ASH_DEVICE_INFO_BY_NAME). */
+int ctl_device_named(int fd, const char *name, struct ash_device_info *out);
+/* The device by @name if not NULL, else by number @device. */
+int ctl_device_find(int fd, const char *name, unsigned int device,
+		    struct ash_device_info *out);
 int ctl_partition(int fd, const char *name, struct ash_partition_info *out);
 
 /* Prints "ashctl: <what>: <why>." for errors no command knows better. */

@@ -129,11 +129,17 @@ int cmd_partition_create(int argc, char **argv)
 	if (fd < 0)
 		return EXIT_FAIL;
 
-	ret = ctl_device(fd, o.device, &d);
+	ret = ctl_device_find(fd, o.device_name, o.device, &d);
+	if (ret == -ENODEV && o.device_name) {
+		fprintf(stderr, "ashctl: there is no device named \"%s\".\n",
+			o.device_name);
+		goto fail;
+	}
 	if (ret) {
 		part_error(&o, o.device, ret, "cannot create the partition");
 		goto fail;
 	}
+	o.device = d.device;
 	if (check_memory(&d, o.mem_max, o.mem_min, 0, 1, o.has_min))
 		goto fail;
 
@@ -300,8 +306,15 @@ int cmd_device_set(int argc, char **argv)
 		return EXIT_FAIL;
 
 	/* For the message, and to name a missing device plainly. */
-	ret = ctl_device(fd, o.device, &d);
+	ret = ctl_device_find(fd, o.device_name, o.device, &d);
+	if (ret == -ENODEV && o.device_name) {
+		fprintf(stderr, "ashctl: there is no device named \"%s\".\n",
+			o.device_name);
+		close(fd);
+		return EXIT_FAIL;
+	}
 	if (!ret) {
+		o.device = d.device;
 		memset(&set, 0, sizeof(set));
 		set.device = o.device;
 		if (o.has_slice) {

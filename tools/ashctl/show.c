@@ -177,6 +177,8 @@ static const char *kind_name(uint32_t kind)
 		return "host";
 	case ASH_DEVICE_NOMAP:
 		return "nomap";
+	case ASH_DEVICE_ENGINE:
+		return "engine";
 	default:
 		return "unknown";
 	}
@@ -208,6 +210,21 @@ static int json_set(struct json_object *obj, const char *key,
 		return -1;
 	}
 	return 0;
+}
+
+/* As json_set(), but @key is null where @present is false. */
+static int json_set_opt(struct json_object *obj, const char *key,
+			bool present, struct json_object *(*make)(const void *),
+			const void *arg)
+{
+	if (!present)
+		return json_object_object_add(obj, key, NULL) ? -1 : 0;
+	return json_set(obj, key, make(arg));
+}
+
+static struct json_object *json_string(const void *s)
+{
+	return json_object_new_string(s);
 }
 
 static struct json_object *json_ids(const uint32_t *ids, uint32_t n)
@@ -297,6 +314,29 @@ static struct json_object *json_partition(const void *items, size_t n,
 	return o;
 }
 
+/* The accelerator an engine registered (see json_set_opt()). */
+static struct json_object *json_gpu(const void *arg)
+{
+	const struct ash_device_info *d = arg;
+	struct json_object *o;
+	int bad = 0;
+
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	bad |= json_set(o, "model", json_object_new_string(d->gpu_model));
+	bad |= json_set(o, "index", json_object_new_int64(d->gpu_index));
+	bad |= json_set_opt(o, "pci_bus_id", d->gpu_bus_id[0], json_string,
+			    d->gpu_bus_id);
+	bad |= json_set(o, "numa_node",
+			json_object_new_int64(d->gpu_numa_node));
+	if (bad) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct json_object *json_device(const void *items, size_t n,
 				       size_t i)
 {
@@ -309,7 +349,18 @@ static struct json_object *json_device(const void *items, size_t n,
 	if (!o)
 		return NULL;
 	bad |= json_set(o, "id", json_object_new_int64(d->device));
+	bad |= json_set(o, "name", json_object_new_string(d->name));
 	bad |= json_set(o, "kind", json_object_new_string(kind_name(d->kind)));
+	bad |= json_set_opt(o, "backend", d->backend[0], json_string,
+			    d->backend);
+	bad |= json_set_opt(o, "gpu", d->gpu_model[0] || d->gpu_bus_id[0],
+			    json_gpu, d);
+	bad |= json_set(o, "persistent",
+			json_object_new_boolean(!!d->persistent));
+	bad |= json_set(o, "mem_scrubbing",
+			json_object_new_uint64(d->mem_scrubbing));
+	bad |= json_set(o, "buffers_lost",
+			json_object_new_uint64(d->buffers_lost));
 	bad |= json_set(o, "numa_node", json_object_new_int64(d->numa_node));
 	bad |= json_set(o, "mem_capacity",
 			json_object_new_uint64(d->mem_capacity));
@@ -598,11 +649,25 @@ static void print_device(const struct ash_device_info *d)
 		snprintf(numa, sizeof(numa), "any");
 	else
 		snprintf(numa, sizeof(numa), "%d", d->numa_node);
-	printf("device %u: %s memory, NUMA node %s, time slice %u us, job timeout %u ms\n",
-	       d->device, kind_name(d->kind), numa, d->slice_us,
+	printf("device %u (%s): %s memory, NUMA node %s, time slice %u us, job timeout %u ms\n",
+	       d->device, d->name, kind_name(d->kind), numa, d->slice_us,
 	       d->job_timeout_ms);
+	if (d->kind == ASH_DEVICE_ENGINE)
+		printf("  backend     %s, its memory %s the engine\n",
+		       d->backend, d->persistent ? "outlives" : "dies with");
+	if (d->gpu_model[0])
+		printf("  gpu         %s (index %u, PCI %s, NUMA node %d)\n",
+		       d->gpu_model, d->gpu_index,
+		       d->gpu_bus_id[0] ? d->gpu_bus_id : "unknown",
+		       d->gpu_numa_node);
 	printf("  memory      %s used of %s (%s), %s guaranteed\n", used, cap,
 	       pct, min);
+	if (d->mem_scrubbing || d->buffers_lost) {
+		fmt_size(min, d->mem_scrubbing);
+		printf("  scrubbing   %s freed, waiting for the engine to clear it; %llu buffer%s lost\n",
+		       min, (unsigned long long)d->buffers_lost,
+		       d->buffers_lost == 1 ? "" : "s");
+	}
 	printf("  partitions  %u, contexts %u\n", d->nr_partitions,
 	       d->nr_contexts);
 	fmt_busy(min, d->busy_ns);
@@ -775,39 +840,46 @@ static void device_row(char (*cell)[CELL_MAX], const void *arg, size_t i)
 	const struct ash_device_info *d = (const struct ash_device_info *)arg + i;
 
 	fmt_u64(cell[0], d->device);
-	snprintf(cell[1], CELL_MAX, "%s", kind_name(d->kind));
+	snprintf(cell[1], CELL_MAX, "%s", d->name);
+	snprintf(cell[2], CELL_MAX, "%s", kind_name(d->kind));
+	snprintf(cell[3], CELL_MAX, "%s", d->backend[0] ? d->backend : "-");
 	if (d->numa_node < 0)
-		snprintf(cell[2], CELL_MAX, "any");
+		snprintf(cell[4], CELL_MAX, "any");
 	else
-		snprintf(cell[2], CELL_MAX, "%d", d->numa_node);
-	fmt_size(cell[3], d->mem_capacity);
-	fmt_size(cell[4], d->mem_used);
-	fmt_size(cell[5], d->mem_min_total);
-	fmt_u64(cell[6], d->nr_partitions);
-	fmt_u64(cell[7], d->nr_contexts);
-	snprintf(cell[8], CELL_MAX, "%u us", d->slice_us);
+		snprintf(cell[4], CELL_MAX, "%d", d->numa_node);
+	fmt_size(cell[5], d->mem_capacity);
+	fmt_size(cell[6], d->mem_used);
+	fmt_size(cell[7], d->mem_min_total);
+	fmt_u64(cell[8], d->nr_partitions);
+	fmt_u64(cell[9], d->nr_contexts);
+	snprintf(cell[10], CELL_MAX, "%u us", d->slice_us);
 	if (!d->has_engine)
-		snprintf(cell[9], CELL_MAX, "none");
+		snprintf(cell[11], CELL_MAX, "none");
 	else if (d->engine_pid)
-		snprintf(cell[9], CELL_MAX, "pid %d", d->engine_pid);
+		snprintf(cell[11], CELL_MAX, "pid %d", d->engine_pid);
 	else
-		snprintf(cell[9], CELL_MAX, "yes");
-	fmt_u64(cell[10], d->jobs_queued);
-	fmt_busy(cell[11], d->busy_ns);
-	snprintf(cell[12], CELL_MAX, "%u ms", d->job_timeout_ms);
-	fmt_units(cell[13], d->job_budget);
+		snprintf(cell[11], CELL_MAX, "yes");
+	fmt_u64(cell[12], d->jobs_queued);
+	fmt_busy(cell[13], d->busy_ns);
+	snprintf(cell[14], CELL_MAX, "%u ms", d->job_timeout_ms);
+	fmt_units(cell[15], d->job_budget);
+	if (d->gpu_model[0])
+		snprintf(cell[16], CELL_MAX, "%.24s %s", d->gpu_model,
+			 d->gpu_bus_id[0] ? d->gpu_bus_id : "");
+	else
+		snprintf(cell[16], CELL_MAX, "-");
 }
 
 static int print_devices(const struct ash_device_info *d, size_t n)
 {
 	static const char *const hdr[] = {
-		"DEV", "KIND", "NUMA", "CAPACITY", "USED", "GUARANTEED",
-		"PARTS", "CTX", "SLICE", "ENGINE", "QUEUED", "BUSY",
-		"TIMEOUT", "BUDGET",
+		"DEV", "NAME", "KIND", "BACKEND", "NUMA", "CAPACITY", "USED",
+		"GUARANTEED", "PARTS", "CTX", "SLICE", "ENGINE", "QUEUED",
+		"BUSY", "TIMEOUT", "BUDGET", "GPU",
 	};
 
-	return print_table("no devices", n, "rlrrrrrrrrrrrr", hdr, device_row,
-			   d);
+	return print_table("no devices", n, "rlllrrrrrrrrrrrrl", hdr,
+			   device_row, d);
 }
 
 int cmd_device_list(int argc, char **argv)

@@ -164,7 +164,7 @@ static void *monitor(void *arg)
 			m->bad_used = pi.mem_used;
 			m->bad_max = pi.mem_max;
 		}
-		if (!vt_dev_info(0, &di) && di.mem_used > di.mem_capacity)
+		if (!vt_dev_info(vt_device, &di) && di.mem_used > di.mem_capacity)
 			m->dev_bad_used = di.mem_used;
 		sched_yield();
 	}

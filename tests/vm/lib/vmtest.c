@@ -19,6 +19,9 @@
 
 int vt_failures;
 int vt_ctl = -1;
+uint32_t vt_device;
+const char *vt_device_name;
+pid_t vt_bg_engine;
 
 static const char *case_name = "?";
 static pid_t main_pid;
@@ -146,6 +149,54 @@ static void at_exit(void)
 	cleanup();
 }
 
+#ifdef VT_ENGINE_OWNED
+#define VT_ENGINE_BIN "/usr/bin/accelshare-engine"
+
+static int register_exec(void *arg)
+{
+	execl(VT_ENGINE_BIN, VT_ENGINE_BIN, "--register", VT_ENGINE_DEVICE,
+	      "--mem", (const char *)arg, "--threads", "1", (char *)NULL);
+	printf("FAIL: exec %s: %s\n", VT_ENGINE_BIN, strerror(errno));
+	return 126;
+}
+
+/* Register VT_ENGINE_DEVICE with device 0's capacity and keep serving it. */
+static void register_device(void)
+{
+	struct ash_device_info d0, d;
+	char mem[32];
+	int i;
+
+	if (access(VT_ENGINE_BIN, X_OK)) {
+		printf("SKIP: %s is not in the VM image\n", VT_ENGINE_BIN);
+		exit(VT_SKIP);
+	}
+	if (vt_dev_info(0, &d0)) {
+		printf("FAIL: DEVICE_INFO 0\n");
+		exit(1);
+	}
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)d0.mem_capacity);
+	vt_bg_engine = vt_spawn_as(VT_ROOT, 0, NULL, 0, register_exec, mem);
+	for (i = 0; i < 6000; i++) {
+		memset(&d, 0, sizeof(d));
+		d.flags = ASH_DEVICE_INFO_BY_NAME;
+		snprintf(d.name, sizeof(d.name), "%s", VT_ENGINE_DEVICE);
+		if (!vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d) && d.has_engine)
+			break;
+		usleep(10000);
+	}
+	if (!d.has_engine) {
+		printf("FAIL: accelshare-engine did not register %s in 60 s\n",
+		       VT_ENGINE_DEVICE);
+		exit(1);
+	}
+	vt_device = d.device;
+	vt_device_name = VT_ENGINE_DEVICE;
+	printf("INFO: engine-owned variant: device %u (%s), %s bytes of cpu backend memory, engine pid %d\n",
+	       vt_device, VT_ENGINE_DEVICE, mem, (int)vt_bg_engine);
+}
+#endif
+
 void vt_init(const char *name, unsigned int timeout_s)
 {
 	struct stat st;
@@ -171,6 +222,9 @@ void vt_init(const char *name, unsigned int timeout_s)
 	atexit(at_exit);
 	signal(SIGALRM, on_alarm);
 	alarm(timeout_s);
+#ifdef VT_ENGINE_OWNED
+	register_device();
+#endif
 }
 
 long vt_ioctl(int fd, unsigned long req, void *arg)
@@ -185,6 +239,7 @@ void vt_params(struct ash_partition_params *p, const char *name,
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->device = vt_device;
 	p->mem_max = mem_max;
 }
 
@@ -289,11 +344,11 @@ long vt_dev_info(uint32_t device, struct ash_device_info *info)
 struct ash_device_info vt_dev(void)
 {
 	struct ash_device_info info;
-	long ret = vt_dev_info(0, &info);
+	long ret = vt_dev_info(vt_device, &info);
 
 	if (ret) {
-		vt_fail(__FILE__, __LINE__, "DEVICE_INFO 0: expected 0, got %s",
-			vt_errname(ret));
+		vt_fail(__FILE__, __LINE__, "DEVICE_INFO %u: expected 0, got %s",
+			vt_device, vt_errname(ret));
 		vt_bail();
 	}
 	return info;

@@ -98,9 +98,24 @@ long vt_ioctl(int fd, unsigned long req, void *arg);
 /* The control node, opened by vt_init(). */
 extern int vt_ctl;
 
+/*
+ * The device the case's partitions and engines use: device 0, or -- for a
+ * case built as its engine-owned variant (-DVT_ENGINE_OWNED, the binary
+ * NAME_engine_owned) -- device VT_ENGINE_DEVICE, which vt_init() has an
+ * engine with the cpu backend register (--register) with device 0's
+ * capacity, and keeps serving until the case starts an engine of its own
+ * (vx_engine_start()).  Without an engine, memory freed on such a device
+ * waits to be scrubbed.
+ */
+#define VT_ENGINE_DEVICE "vt_gpu"
+extern uint32_t vt_device;
+extern const char *vt_device_name;	/* NULL for device 0 */
+/* The engine vt_init() left serving VT_ENGINE_DEVICE, or 0. */
+extern pid_t vt_bg_engine;
+
 /* --- control node ------------------------------------------------------ */
 
-/* Zeroed params for @name on device 0 with cap @mem_max. */
+/* Zeroed params for @name on vt_device with cap @mem_max. */
 void vt_params(struct ash_partition_params *p, const char *name,
 	       uint64_t mem_max);
 /* ASH_CTL_PART_CREATE; remembers the name for cleanup.  0 or -errno. */
@@ -121,7 +136,7 @@ long vt_part_info(const char *name, struct ash_partition_info *info);
 struct ash_partition_info vt_part(const char *name);
 /* ASH_CTL_DEVICE_INFO.  0 or -errno. */
 long vt_dev_info(uint32_t device, struct ash_device_info *info);
-/* Device 0's info or bail. */
+/* vt_device's info or bail. */
 struct ash_device_info vt_dev(void);
 /* Walk ASH_CTL_CTX_INFO into @out (at most @max); the count, or -errno. */
 int vt_ctx_list(struct ash_context_info *out, int max);
@@ -190,7 +205,7 @@ bool vt_json_str(const char *obj, const char *key, char *out, size_t outlen);
 
 #define VT_SNAP_MAX	64
 
-/* Device 0 and every partition, as the control node reports them. */
+/* vt_device and every partition, as the control node reports them. */
 struct vt_snap {
 	struct ash_device_info dev;
 	int nr_parts;

@@ -35,7 +35,7 @@ static inline double vx_ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
-/* Device 0 has (want 1) or has no (want 0) engine within @timeout_ms. */
+/* vt_device has (want 1) or has no (want 0) engine within @timeout_ms. */
 static inline bool vx_engine_wait_state(int want, int timeout_ms)
 {
 	uint64_t end = vx_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
@@ -43,7 +43,7 @@ static inline bool vx_engine_wait_state(int want, int timeout_ms)
 
 	for (;;) {
 		memset(&d, 0, sizeof(d));
-		if (!vt_dev_info(0, &d) && (int)!!d.has_engine == want)
+		if (!vt_dev_info(vt_device, &d) && (int)!!d.has_engine == want)
 			return true;
 		if (vx_now_ns() > end)
 			return false;
@@ -51,12 +51,17 @@ static inline bool vx_engine_wait_state(int want, int timeout_ms)
 	}
 }
 
+/* "--device 0", or "--register NAME" for vt_device's engine-owned device. */
+#define VX_DEVICE_ARGS \
+	vt_device_name ? "--register" : "--device", \
+	vt_device_name ? vt_device_name : "0"
+
 static inline int vx_engine_exec(void *arg)
 {
 	const char *threads = arg;
 
 	/* vt_spawn_as closed the control node; the engine opens its own. */
-	execl(VX_ENGINE, VX_ENGINE, "--device", "0", "--threads",
+	execl(VX_ENGINE, VX_ENGINE, VX_DEVICE_ARGS, "--threads",
 	      threads ? threads : "1", (char *)NULL);
 	printf("FAIL: exec %s: %s\n", VX_ENGINE, strerror(errno));
 	return 126;
@@ -64,10 +69,33 @@ static inline int vx_engine_exec(void *arg)
 
 static inline int vx_engine_exec_stalled(void *arg)
 {
-	execl(VX_ENGINE, VX_ENGINE, "--device", "0", "--threads", "1",
+	execl(VX_ENGINE, VX_ENGINE, VX_DEVICE_ARGS, "--threads", "1",
 	      "--test-stall-ms", (const char *)arg, (char *)NULL);
 	printf("FAIL: exec %s: %s\n", VX_ENGINE, strerror(errno));
 	return 126;
+}
+
+/* Send @sig to the engine, reap it, and wait until the device has none:
+ * the exit status as vt_wait reports it. */
+static inline int vx_engine_stop(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	st = vt_wait(pid);
+	if (!vx_engine_wait_state(0, 10000))
+		FAIL("device %u still has an engine 10 s after pid %d exited",
+		     vt_device, (int)pid);
+	if (pid == vt_bg_engine)
+		vt_bg_engine = 0;
+	return st;
+}
+
+/* The engine-owned variant's background engine makes way for the case's. */
+static inline void vx_engine_make_way(void)
+{
+	if (vt_bg_engine)
+		vx_engine_stop(vt_bg_engine, SIGTERM);
 }
 
 /*
@@ -84,6 +112,7 @@ static inline pid_t vx_engine_start(const char *threads)
 		printf("SKIP: %s is not in the VM image\n", VX_ENGINE);
 		exit(VT_SKIP);
 	}
+	vx_engine_make_way();
 	pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, vx_engine_exec, (void *)threads);
 	if (!vx_engine_wait_state(1, 60000)) {
 		FAIL("accelshare-engine (pid %d) did not attach in 60 s", (int)pid);
@@ -105,6 +134,7 @@ static inline pid_t vx_engine_start_stalled(const char *stall_ms)
 		printf("SKIP: %s is not in the VM image\n", VX_ENGINE);
 		exit(VT_SKIP);
 	}
+	vx_engine_make_way();
 	pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, vx_engine_exec_stalled,
 			  (void *)stall_ms);
 	if (!vx_engine_wait_state(1, 60000)) {
@@ -114,19 +144,6 @@ static inline pid_t vx_engine_start_stalled(const char *stall_ms)
 	return pid;
 }
 
-/* Send @sig to the engine, reap it, and wait until the device has none:
- * the exit status as vt_wait reports it. */
-static inline int vx_engine_stop(pid_t pid, int sig)
-{
-	int st;
-
-	kill(pid, sig);
-	st = vt_wait(pid);
-	if (!vx_engine_wait_state(0, 10000))
-		FAIL("device 0 still has an engine 10 s after pid %d exited",
-		     (int)pid);
-	return st;
-}
 
 /* --- raw commands --------------------------------------------------------- */
 
