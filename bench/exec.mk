@@ -15,6 +15,7 @@ EXEC_BENCH := $(BUILD)/bench/exec_bench
 # The engine's job runner and CPU backend are built in, for the baseline of
 # the job-throughput row.
 EXEC_BENCH_ENGINE := runtime/engine/run.c runtime/engine/cpu/ops.c \
+		     runtime/engine/cpu/mem.c \
 		     runtime/ops/optable.c
 
 $(EXEC_BENCH): bench/exec_bench.c tests/vm/lib/vmtest.c tests/vm/lib/vmtest.h \

@@ -333,8 +333,9 @@ static double tput_direct(void)
 {
 	static uint8_t space[2 * TPUT_LEN] __attribute__((aligned(4096)));
 	struct ash_job_run r = {
-		.be = &ash_backend_cpu, .space = space,
-		.space_size = sizeof(space), .budget = ASH_JOB_COST_MAX,
+		.be = &ash_backend_cpu,
+		.space = { .host = space, .size = sizeof(space) },
+		.budget = ASH_JOB_COST_MAX,
 	};
 	struct ash_command c;
 	uint64_t t0, n = 0, cost;

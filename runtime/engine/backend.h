@@ -58,8 +58,11 @@ struct ash_gpu_desc {
  *	caller closes @fd.
  * @mem_close: let the memory go (the driver may still hold it).
  * @scrub: zero [@off, @off + @len) of it; 0 or -errno.
- * @finish: wait for the work the job's commands queued (asynchronous
- *	backends); 0 or the first error.  NULL for synchronous backends.
+ * @begin: a job starts (asynchronous backends: mark the time on the
+ *	device).  NULL for synchronous backends.
+ * @finish: wait for the work the job's commands queued; 0 or the first
+ *	error, and in *@device_ns the device time the job took, measured on
+ *	the device (0 if unknown).  NULL for synchronous backends.
  * @run: per opcode, run a command that ash_optable_check() accepted, its
  *	operands at @p (where the engine reaches each operand's device
  *	address: the mapping of staging memory, or @mem_create's memory).
@@ -76,16 +79,33 @@ struct ash_backend {
 	int (*mem_import)(struct ash_backend_mem *m, int fd, uint64_t size);
 	void (*mem_close)(struct ash_backend_mem *m);
 	int (*scrub)(struct ash_backend_mem *m, uint64_t off, uint64_t len);
-	int (*finish)(void);
+	void (*begin)(void);
+	int (*finish)(uint64_t *device_ns);
 	int (*run[ASH_OP_COUNT])(const struct ash_op_args *a, void *const p[]);
 };
 
 extern const struct ash_backend ash_backend_cpu;
-/* NULL where the engine was built without nvcc. */
-extern const struct ash_backend *const ash_backend_cuda;
 
-/* The backend called @name, or NULL. */
-const struct ash_backend *ash_backend_find(const char *name);
+/*
+ * The symbol a backend plugin exports: the cuda backend is a shared object
+ * (accelshare-backend-cuda.so, built where nvcc is), loaded only when asked
+ * for, so that the engine runs on hosts without NVIDIA's libraries.
+ */
+#define ASH_BACKEND_SYMBOL "ash_backend_plugin"
+
+/**
+ * ash_backend_find() - the backend called @name
+ * @name: "cpu" or "cuda".
+ * @why: one sentence on failure (unknown name, plugin not built or not
+ *	loadable, naming what is missing).
+ * @why_len: its size.
+ *
+ * A plugin is looked for in $ASH_BACKEND_DIR, else in ../lib/accelshare
+ * beside the running executable (the build tree's and an install's
+ * layout).  Return: the backend or NULL.
+ */
+const struct ash_backend *ash_backend_find(const char *name, char *why,
+					   size_t why_len);
 
 /**
  * struct ash_space - where the engine reaches the device address space
@@ -128,6 +148,9 @@ int ash_engine_exec(const struct ash_backend *be,
  *	watchdog's limit); 0: none.
  * @stall_ns: test only (--test-stall-ms): sleep this long before each
  *	command, so that a job really runs long.
+ * @device_ns: set by ash_engine_run_job(): the device time the job took as
+ *	an asynchronous backend measured it, 0 for a synchronous one (the
+ *	caller's wall clock is the time then).
  * @ignore_deadline: test only (--test-ignore-timeout): run on past
  *	@deadline_ns, as a hung engine would.
  */
@@ -138,6 +161,7 @@ struct ash_job_run {
 	uint64_t deadline_ns;
 	uint64_t stall_ns;
 	bool ignore_deadline;
+	uint64_t device_ns;
 };
 
 /**
@@ -156,7 +180,7 @@ struct ash_job_run {
  *
  * Return: 0 or the job's negative status.
  */
-int ash_engine_run_job(const struct ash_job_run *r,
+int ash_engine_run_job(struct ash_job_run *r,
 		       const struct ash_command *cmds, uint32_t n,
 		       uint32_t *failed, uint64_t *cost);
 

@@ -319,7 +319,7 @@ static void attach_error(int ret, const char *what,
 		break;
 	case -ENOSPC:
 		fprintf(stderr,
-			PROG ": cannot register %s: the driver has as many devices as it allows (%u).\n",
+			PROG ": cannot register %s: the driver has as many devices as it allows (%d).\n",
 			what, ASH_DEVICES_MAX);
 		break;
 	default:
@@ -427,6 +427,13 @@ static int check_registration(int fd, struct engine_setup *e,
 		fprintf(stderr,
 			PROG ": device %s was registered by the %s backend, not %s; its memory is that backend's.\n",
 			e->name, info->backend, e->be->name);
+		return -1;
+	}
+	if (info->gpu_bus_id[0] && e->desc.bus_id[0] &&
+	    strcmp(info->gpu_bus_id, e->desc.bus_id)) {
+		fprintf(stderr,
+			PROG ": device %s's memory is on the GPU at %s, not this one (%s); pick that one with --gpu.\n",
+			e->name, info->gpu_bus_id, e->desc.bus_id);
 		return -1;
 	}
 	if (e->mem_size && (e->mem_size & ~(uint64_t)(getpagesize() - 1)) !=
@@ -630,6 +637,9 @@ static int serve(int fd, struct engine_setup *e, struct ash_job_run *run,
 		status = ash_engine_run_job(run, cmds, f.nr_commands, &failed,
 					    &cost);
 		busy = ash_engine_now_ns() - t0;
+		/* A GPU's own clock, where it has one, is the device's time. */
+		if (run->device_ns)
+			busy = run->device_ns;
 		if (complete(fd, e->device, f.job, status, busy))
 			return -1;
 		if (!verbose)
@@ -803,19 +813,10 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (backend) {
-		e.be = ash_backend_find(backend);
-		if (!e.be && !strcmp(backend, "cuda")) {
-			fprintf(stderr,
-				PROG ": this engine was built without the cuda backend (nvcc was not found at build time).\n");
-			return 2;
-		}
-		if (!e.be) {
-			fprintf(stderr,
-				PROG ": --backend takes cpu%s, not '%s'.\n",
-				ash_backend_cuda ? " or cuda" : "", backend);
-			return 2;
-		}
+	if (backend && strcmp(backend, "cpu") && strcmp(backend, "cuda")) {
+		fprintf(stderr, PROG ": --backend takes cpu or cuda, not '%s'.\n",
+			backend);
+		return 2;
 	}
 	if (has_device && e.name) {
 		fprintf(stderr,
@@ -828,17 +829,23 @@ int main(int argc, char **argv)
 			e.mem_size ? "mem" : "test-volatile");
 		return 2;
 	}
-	if (!e.name && e.be != &ash_backend_cpu) {
+	if (!e.name && backend && strcmp(backend, "cpu")) {
 		fprintf(stderr,
 			PROG ": the %s backend's memory is its own: serve it with --register NAME.\n",
-			e.be->name);
+			backend);
 		return 2;
 	}
-	if (has_gpu && !e.be->open) {
+	if (has_gpu && (!backend || !strcmp(backend, "cpu"))) {
 		fprintf(stderr,
-			PROG ": --gpu applies to a GPU backend, not %s.\n",
-			e.be->name);
+			PROG ": --gpu applies to a GPU backend (--backend cuda).\n");
 		return 2;
+	}
+	if (backend) {
+		e.be = ash_backend_find(backend, why, sizeof(why));
+		if (!e.be) {
+			fprintf(stderr, PROG ": %s\n", why);
+			return 1;
+		}
 	}
 
 	if (e.be->open) {

@@ -73,9 +73,16 @@ int ash_engine_exec(const struct ash_backend *be,
 	ret = check_one(cmd, space, &a, p);
 	if (ret)
 		return ret;
+	if (be->begin)
+		be->begin();
 	ret = be->run[cmd->opcode](&a, p);
-	if (!ret && be->finish)
-		ret = be->finish();
+	if (be->finish) {
+		uint64_t ns;
+		int done = be->finish(&ns);
+
+		if (!ret)
+			ret = done;
+	}
 	return ret;
 }
 
@@ -90,7 +97,7 @@ static void stall(uint64_t ns)
 		;
 }
 
-int ash_engine_run_job(const struct ash_job_run *r,
+int ash_engine_run_job(struct ash_job_run *r,
 		       const struct ash_command *cmds, uint32_t n,
 		       uint32_t *failed, uint64_t *cost)
 {
@@ -101,6 +108,7 @@ int ash_engine_run_job(const struct ash_job_run *r,
 	int ret;
 
 	*failed = 0;
+	r->device_ns = 0;
 	if (n < 1 || n > ASH_JOB_MAX_COMMANDS)
 		return -EINVAL;		/* the driver's bug */
 	for (i = 0; i < n; i++) {
@@ -115,6 +123,8 @@ int ash_engine_run_job(const struct ash_job_run *r,
 		*failed = 0;
 		return -E2BIG;
 	}
+	if (r->be->begin)
+		r->be->begin();
 	for (i = 0; i < n; i++) {
 		*failed = i;
 		if (r->stall_ns)
@@ -131,7 +141,7 @@ int ash_engine_run_job(const struct ash_job_run *r,
 	}
 	/* An asynchronous backend's job is done when its queue is. */
 	if (r->be->finish) {
-		int done = r->be->finish();
+		int done = r->be->finish(&r->device_ns);
 
 		if (!ret)
 			ret = done;

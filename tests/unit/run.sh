@@ -11,9 +11,11 @@ for t in "$@"; do
 	out=$("$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
-	total=$(printf '%s\n' "$out" | sed -n 's/^\[==========\] Running \([0-9]*\) test.*/\1/p' | head -n 1)
-	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
-	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
+	# A binary may run several groups: each reports its own counts.
+	sum() { printf '%s\n' "$out" | sed -n "s/^$1 \\([0-9]*\\) test.*/\\1/p" | awk '{ s += $1 } END { if (NR) print s }'; }
+	total=$(sum '\[==========\] Running')
+	p=$(sum '\[  PASSED  \]')
+	f=$(sum '\[  FAILED  \]')
 	p=${p:-0}
 	if [ -z "$f" ]; then
 		f=0

@@ -47,7 +47,7 @@ static void create_full(void **state)
 	assert_true(o.has_mem && o.mem_max == 8ULL << 30);
 	assert_true(o.has_min && o.mem_min == 3ULL << 29);
 	assert_true(o.has_weight && o.weight == 200);
-	assert_true(o.has_device && o.device == 3);
+	assert_true(o.has_device && o.device == 3 && !o.device_name);
 	assert_true(o.has_max_contexts && o.max_contexts == 8);
 	assert_true(o.has_max_buffers && o.max_buffers == 100);
 	/* "0" and "root" are one uid: kept once. */
@@ -56,6 +56,11 @@ static void create_full(void **state)
 	assert_int_equal(o.uids[1], 1001);
 	assert_int_equal(o.nr_gids, 1);
 	assert_true(o.acl_given);
+	/* --device by name. */
+	assert_int_equal(PART(PART_CREATE, &o, "create", "r", "--mem", "1G",
+			      "--device", "gpu0"), 0);
+	assert_true(o.has_device && o.device_name &&
+		    !strcmp(o.device_name, "gpu0"));
 }
 
 static void create_minimal_and_name_anywhere(void **state)
@@ -285,6 +290,10 @@ static void device_set(void **state)
 	assert_int_equal(DEV(&o, "set", "4294967295", "--slice-us=1000000"),
 			 0);
 	assert_true(o.device == UINT32_MAX && o.slice_us == 1000000);
+	assert_null(o.device_name);
+	/* A device by name. */
+	assert_int_equal(DEV(&o, "set", "gpu0", "--slice-us", "500"), 0);
+	assert_true(o.device_name && !strcmp(o.device_name, "gpu0"));
 	assert_int_equal(DEV(&o, "set", "--help"), 0);
 	assert_true(o.help);
 
@@ -304,8 +313,11 @@ static void device_set(void **state)
 	DEV_ERR("--job-timeout-ms 9 is out of range (10..3600000)", "set", "0",
 		"--job-timeout-ms", "9");
 	DEV_ERR("needs --slice-us US", "set", "0");
-	DEV_ERR("needs a device number N", "set", "--slice-us", "500");
-	DEV_ERR("device number \"gpu0\" is not a number", "set", "gpu0",
+	DEV_ERR("needs a device: its number N or its name", "set",
+		"--slice-us", "500");
+	DEV_ERR("takes a device number or name, not \"gpu 0\"", "set",
+		"gpu 0", "--slice-us", "500");
+	DEV_ERR("takes a device number or name, not \"12x\"", "set", "12x",
 		"--slice-us", "500");
 	DEV_ERR("device number 4294967296 is out of range", "set",
 		"4294967296", "--slice-us", "500");

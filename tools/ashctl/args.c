@@ -173,8 +173,13 @@ static int device_arg(const char *what, const char *s, uint32_t *num,
 		return -1;
 	}
 	if (ret) {
-		snprintf(err, errlen, "device number %s is out of range (0..%u)",
-			 s, UINT32_MAX);
+		if (what[0] == '-')
+			snprintf(err, errlen, "%s %s is out of range (0..%u)",
+				 what, s, UINT32_MAX);
+		else
+			snprintf(err, errlen,
+				 "device number %s is out of range (0..%u)", s,
+				 UINT32_MAX);
 		return -1;
 	}
 	*num = (uint32_t)v;

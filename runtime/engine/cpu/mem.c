@@ -3,10 +3,15 @@
  * The CPU backend's device memory, for a device the engine registers: a
  * memfd, mapped shared.  Its descriptor goes to the driver, which holds it
  * while the device exists, so the memory outlives the engine and the next
- * engine maps the same pages back (ASH_REGISTER_KEPT).  A fresh memfd is
- * zero, and pages are only allocated as they are written: a scrub punches
- * the range out of the file, which both zeroes it and gives the memory
- * back to the host.
+ * engine maps the same pages back (ASH_REGISTER_KEPT).
+ *
+ * The whole capacity is allocated when the memory is created
+ * (fallocate), as a GPU's is: the capacity the driver hands out is memory
+ * that exists, a job never stalls or dies faulting in a page the host
+ * does not have, and a job costs the same the first time a range is used
+ * as the next (first-touch costs would otherwise be charged to whichever
+ * tenant touched a page first).  A fresh memfd is zero; scrubs zero with
+ * memset and keep the pages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +25,8 @@
 
 static int map_fd(struct ash_backend_mem *m, int fd, uint64_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, fd, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
@@ -40,7 +46,7 @@ int ash_cpu_mem_create(struct ash_backend_mem *m, const char *name,
 	fd = memfd_create(label, MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size)) {
+	if (ftruncate(fd, (off_t)size) || fallocate(fd, 0, 0, (off_t)size)) {
 		ret = -errno;
 		goto err;
 	}
@@ -86,10 +92,6 @@ int ash_cpu_scrub(struct ash_backend_mem *m, uint64_t off, uint64_t len)
 {
 	if (off > m->size || len > m->size - off)
 		return -EFAULT;
-	if (m->fd >= 0 && !fallocate(m->fd, FALLOC_FL_PUNCH_HOLE |
-				     FALLOC_FL_KEEP_SIZE, (off_t)off,
-				     (off_t)len))
-		return 0;
-	memset(m->base + off, 0, len);	/* no hole punching here */
+	memset(m->base + off, 0, len);
 	return 0;
 }

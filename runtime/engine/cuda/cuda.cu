@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The cuda backend: every op of the op table on an NVIDIA GPU, built as the
+ * plugin accelshare-backend-cuda.so (runtime/engine/engine.mk) where nvcc
+ * is, and loaded by the engine only for --backend cuda (backends.c).
+ *
+ * Device memory.  A registered device's memory is one VMM allocation
+ * (cuMemCreate, mapped with cuMemMap) requested exportable as a POSIX file
+ * descriptor: the descriptor goes to the driver, which holds it while the
+ * device exists, and a restarted engine imports it back
+ * (cuMemImportFromShareableHandle), so the memory and every tenant's bytes
+ * outlive the engine.  Where the GPU or driver cannot export, the engine
+ * registers without a descriptor and an engine's death loses the buffers.
+ * New memory is cleared before it is registered; scrubs are cuMemsetD8.
+ *
+ * Operands.  Device addresses below the arena's size are GPU memory; the
+ * rest are staging buffers, host pages of the engine's mapping of the
+ * control node.  COPY and FILL take either (copies between host and GPU
+ * are cudaMemcpyAsync from pageable memory); every other op needs its
+ * operands in GPU memory and fails with -EOPNOTSUPP otherwise.
+ *
+ * Execution.  One stream; a job's commands are queued on it in order and
+ * the job ends with a synchronisation (finish()), which reports the first
+ * error and the job's device time, measured by CUDA events around it.
+ * GEMM is cublasGemmEx with f32 accumulation (CUBLAS_COMPUTE_32F: no TF32)
+ * of f32, f16 or bf16 inputs; the other ops are the kernels below,
+ * compiled for sm_80 and sm_90 with PTX for later GPUs.  Reductions
+ * (RMSNORM, SOFTMAX) accumulate in double, and ROPE computes its angles in
+ * double, as the cpu backend does: positions reach 10^5 and more.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cublas_v2.h>
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+extern "C" {
+#include "../backend.h"
+}
+
+namespace {
+
+struct arena {
+	CUmemGenericAllocationHandle handle;
+	CUdeviceptr ptr;
+	size_t alloc_size;
+};
+
+/* What the backend holds once open() has run; one GPU per engine. */
+struct gpu_state {
+	bool open;
+	CUdevice dev;
+	cudaStream_t stream;
+	cublasHandle_t blas;
+	cudaEvent_t start, stop;
+	bool timing;
+	/* Arenas created or imported: what is GPU memory. */
+	struct { uint8_t *base; uint64_t size; } arenas[4];
+	int first_error;	/* of the job, from run() */
+} g;
+
+int from_cuda(cudaError_t e)
+{
+	switch (e) {
+	case cudaSuccess:
+		return 0;
+	case cudaErrorMemoryAllocation:
+		return -ENOMEM;
+	case cudaErrorInvalidValue:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int from_cu(CUresult r)
+{
+	switch (r) {
+	case CUDA_SUCCESS:
+		return 0;
+	case CUDA_ERROR_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CUDA_ERROR_INVALID_VALUE:
+		return -EINVAL;
+	case CUDA_ERROR_NOT_SUPPORTED:
+		return -EOPNOTSUPP;
+	default:
+		return -EIO;
+	}
+}
+
+int from_blas(cublasStatus_t s)
+{
+	return s == CUBLAS_STATUS_SUCCESS ? 0 :
+	       s == CUBLAS_STATUS_ALLOC_FAILED ? -ENOMEM : -EIO;
+}
+
+bool on_gpu(const void *p, uint64_t len)
+{
+	const uint8_t *q = static_cast<const uint8_t *>(p);
+
+	for (const auto &a : g.arenas)
+		if (a.base && q >= a.base && len <= a.size &&
+		    (uint64_t)(q - a.base) <= a.size - len)
+			return true;
+	return false;
+}
+
+void arena_note(uint8_t *base, uint64_t size)
+{
+	for (auto &a : g.arenas)
+		if (!a.base) {
+			a.base = base;
+			a.size = size;
+			return;
+		}
+}
+
+void arena_forget(uint8_t *base)
+{
+	for (auto &a : g.arenas)
+		if (a.base == base)
+			a.base = nullptr;
+}
+
+/* The PCI device's NUMA node from sysfs, -1 if unknown. */
+int pci_numa_node(const char *bus_id)
+{
+	char path[128];
+	FILE *f;
+	int node = -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/numa_node",
+		 bus_id);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &node) != 1)
+		node = -1;
+	fclose(f);
+	return node < 0 ? -1 : node;
+}
+
+int cuda_open(unsigned int gpu, struct ash_gpu_desc *desc, char *why,
+	      size_t why_len)
+{
+	cudaDeviceProp prop;
+	CUresult r;
+	int n = 0, vmm = 0;
+
+	r = cuInit(0);
+	if (r != CUDA_SUCCESS) {
+		const char *s = nullptr;
+
+		cuGetErrorString(r, &s);
+		snprintf(why, why_len,
+			 "--backend cuda: no usable NVIDIA GPU here (cuInit: %s).",
+			 s ? s : "unknown error");
+		return -ENODEV;
+	}
+	if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
+		snprintf(why, why_len, "--backend cuda: this host has no NVIDIA GPU.");
+		return -ENODEV;
+	}
+	if ((int)gpu >= n) {
+		snprintf(why, why_len,
+			 "--gpu %u: this host has %d NVIDIA GPU%s (0..%d).", gpu,
+			 n, n == 1 ? "" : "s", n - 1);
+		return -ENODEV;
+	}
+	if (cudaSetDevice((int)gpu) != cudaSuccess ||
+	    cudaGetDeviceProperties(&prop, (int)gpu) != cudaSuccess ||
+	    cuDeviceGet(&g.dev, (int)gpu) != CUDA_SUCCESS) {
+		snprintf(why, why_len, "--backend cuda: cannot open GPU %u.", gpu);
+		return -ENODEV;
+	}
+	cuDeviceGetAttribute(&vmm,
+			     CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED,
+			     g.dev);
+	if (!vmm) {
+		snprintf(why, why_len,
+			 "--backend cuda: GPU %u (%.64s) has no virtual memory management, which the backend allocates with.",
+			 gpu, prop.name);
+		return -EOPNOTSUPP;
+	}
+	if (cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking) ||
+	    cudaEventCreate(&g.start) || cudaEventCreate(&g.stop) ||
+	    cublasCreate(&g.blas) != CUBLAS_STATUS_SUCCESS ||
+	    cublasSetStream(g.blas, g.stream) != CUBLAS_STATUS_SUCCESS ||
+	    cublasSetMathMode(g.blas, CUBLAS_PEDANTIC_MATH) !=
+	    CUBLAS_STATUS_SUCCESS) {
+		snprintf(why, why_len,
+			 "--backend cuda: cannot set up a stream and cuBLAS on GPU %u.",
+			 gpu);
+		return -EIO;
+	}
+	snprintf(desc->model, sizeof(desc->model), "%.*s",
+		 (int)sizeof(desc->model) - 1, prop.name);
+	snprintf(desc->bus_id, sizeof(desc->bus_id), "%04x:%02x:%02x.0",
+		 prop.pciDomainID, prop.pciBusID, prop.pciDeviceID);
+	desc->numa_node = pci_numa_node(desc->bus_id);
+	g.open = true;
+	return 0;
+}
+
+CUmemAllocationProp alloc_prop(void)
+{
+	CUmemAllocationProp prop = {};
+
+	prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = (int)g.dev;
+	prop.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+	return prop;
+}
+
+/* Reserve an address range for @a's handle, map it, make it ours. */
+int arena_map(struct arena *a)
+{
+	CUmemAccessDesc access = {};
+	int ret;
+
+	ret = from_cu(cuMemAddressReserve(&a->ptr, a->alloc_size, 0, 0, 0));
+	if (ret)
+		return ret;
+	ret = from_cu(cuMemMap(a->ptr, a->alloc_size, 0, a->handle, 0));
+	if (ret)
+		goto err_free;
+	access.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	access.location.id = (int)g.dev;
+	access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+	ret = from_cu(cuMemSetAccess(a->ptr, a->alloc_size, &access, 1));
+	if (ret)
+		goto err_unmap;
+	return 0;
+err_unmap:
+	cuMemUnmap(a->ptr, a->alloc_size);
+err_free:
+	cuMemAddressFree(a->ptr, a->alloc_size);
+	return ret;
+}
+
+int cuda_mem_create(struct ash_backend_mem *m, const char *name,
+		    uint64_t size)
+{
+	CUmemAllocationProp prop = alloc_prop();
+	struct arena *a;
+	size_t gran = 0;
+	int ret, fd = -1;
+
+	(void)name;
+	a = static_cast<struct arena *>(calloc(1, sizeof(*a)));
+	if (!a)
+		return -ENOMEM;
+	ret = from_cu(cuMemGetAllocationGranularity(&gran, &prop,
+						    CU_MEM_ALLOC_GRANULARITY_MINIMUM));
+	if (ret)
+		goto err;
+	a->alloc_size = (size + gran - 1) / gran * gran;
+	ret = from_cu(cuMemCreate(&a->handle, a->alloc_size, &prop, 0));
+	if (ret)
+		goto err;
+	ret = arena_map(a);
+	if (ret)
+		goto err_release;
+	/* Registered memory must be zero (ASH_CTL_ENGINE_REGISTER). */
+	ret = from_cu(cuMemsetD8(a->ptr, 0, a->alloc_size));
+	if (ret)
+		goto err_unmap;
+	if (cuMemExportToShareableHandle(&fd, a->handle,
+					 CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+					 0) != CUDA_SUCCESS)
+		fd = -1;	/* the memory dies with the engine */
+	m->base = reinterpret_cast<uint8_t *>(a->ptr);
+	m->size = size;
+	m->fd = fd;
+	m->priv = a;
+	arena_note(m->base, size);
+	return 0;
+err_unmap:
+	cuMemUnmap(a->ptr, a->alloc_size);
+	cuMemAddressFree(a->ptr, a->alloc_size);
+err_release:
+	cuMemRelease(a->handle);
+err:
+	free(a);
+	return ret;
+}
+
+int cuda_mem_import(struct ash_backend_mem *m, int fd, uint64_t size)
+{
+	CUmemAllocationProp prop = {};
+	struct arena *a;
+	size_t gran = 0;
+	int ret;
+
+	a = static_cast<struct arena *>(calloc(1, sizeof(*a)));
+	if (!a)
+		return -ENOMEM;
+	ret = from_cu(cuMemImportFromShareableHandle(
+		&a->handle, reinterpret_cast<void *>(static_cast<uintptr_t>(fd)),
+		CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	if (ret)
+		goto err;
+	ret = from_cu(cuMemGetAllocationPropertiesFromHandle(&prop, a->handle));
+	if (!ret && (prop.location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+		     prop.location.id != (int)g.dev))
+		ret = -EINVAL;	/* another GPU's memory */
+	if (!ret)
+		ret = from_cu(cuMemGetAllocationGranularity(
+			&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM));
+	if (ret)
+		goto err_release;
+	a->alloc_size = (size + gran - 1) / gran * gran;
+	ret = arena_map(a);
+	if (ret)
+		goto err_release;
+	m->base = reinterpret_cast<uint8_t *>(a->ptr);
+	m->size = size;
+	m->fd = -1;		/* the driver keeps its own */
+	m->priv = a;
+	arena_note(m->base, size);
+	return 0;
+err_release:
+	cuMemRelease(a->handle);
+err:
+	free(a);
+	return ret;
+}
+
+void cuda_mem_close(struct ash_backend_mem *m)
+{
+	struct arena *a = static_cast<struct arena *>(m->priv);
+
+	if (a) {
+		cudaStreamSynchronize(g.stream);
+		arena_forget(m->base);
+		cuMemUnmap(a->ptr, a->alloc_size);
+		cuMemAddressFree(a->ptr, a->alloc_size);
+		cuMemRelease(a->handle);
+		free(a);
+	}
+	if (m->fd >= 0)
+		close(m->fd);
+	m->priv = nullptr;
+	m->base = nullptr;
+	m->fd = -1;
+}
+
+int cuda_scrub(struct ash_backend_mem *m, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	if (off > m->size || len > m->size - off)
+		return -EFAULT;
+	ret = from_cu(cuMemsetD8Async(reinterpret_cast<CUdeviceptr>(m->base + off),
+				      0, len, g.stream));
+	if (!ret)
+		ret = from_cuda(cudaStreamSynchronize(g.stream));
+	return ret;
+}
+
+void cuda_begin(void)
+{
+	g.first_error = 0;
+	g.timing = cudaEventRecord(g.start, g.stream) == cudaSuccess;
+}
+
+int cuda_finish(uint64_t *device_ns)
+{
+	float ms = 0;
+	int ret;
+
+	*device_ns = 0;
+	if (g.timing && cudaEventRecord(g.stop, g.stream) != cudaSuccess)
+		g.timing = false;
+	ret = from_cuda(cudaStreamSynchronize(g.stream));
+	if (!ret && g.timing &&
+	    cudaEventElapsedTime(&ms, g.start, g.stop) == cudaSuccess)
+		*device_ns = (uint64_t)((double)ms * 1e6);
+	if (!ret)
+		ret = g.first_error;
+	return ret;
+}
+
+/* ---- kernels ---- */
+
+constexpr unsigned int THREADS = 256;
+
+unsigned int blocks_for(uint64_t n)
+{
+	uint64_t b = (n + THREADS - 1) / THREADS;
+
+	return (unsigned int)(b < 65535 * 16 ? (b ? b : 1) : 65535 * 16);
+}
+
+__global__ void k_add(float *o, const float *x, const float *y, uint64_t n)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x)
+		o[i] = __fadd_rn(x[i], y[i]);
+}
+
+__global__ void k_mul(float *o, const float *x, const float *y, uint64_t n)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x)
+		o[i] = __fmul_rn(x[i], y[i]);
+}
+
+__global__ void k_silu(float *o, const float *x, uint64_t n)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x) {
+		float v = x[i];
+
+		o[i] = v / (1.0f + expf(-v));
+	}
+}
+
+__global__ void k_gelu(float *o, const float *x, uint64_t n)
+{
+	const float c = 0.79788456080286535588f;
+
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x) {
+		float v = x[i];
+
+		o[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+	}
+}
+
+__global__ void k_fill(uint32_t *d, uint32_t v, uint64_t n)
+{
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x)
+		d[i] = v;
+}
+
+/* Sum of @v over the block, in double; every thread gets it. */
+__device__ double block_sum(double v)
+{
+	__shared__ double part[THREADS / 32];
+	unsigned int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+
+	for (int o = 16; o; o /= 2)
+		v += __shfl_down_sync(0xffffffffu, v, o);
+	if (!lane)
+		part[warp] = v;
+	__syncthreads();
+	v = threadIdx.x < THREADS / 32 ? part[threadIdx.x] : 0.0;
+	if (!warp)
+		for (int o = 16; o; o /= 2)
+			v += __shfl_down_sync(0xffffffffu, v, o);
+	__shared__ double total;
+	if (!threadIdx.x)
+		total = v;
+	__syncthreads();
+	v = total;
+	__syncthreads();
+	return v;
+}
+
+__device__ float block_max(float v)
+{
+	__shared__ float part[THREADS / 32];
+	unsigned int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+
+	for (int o = 16; o; o /= 2)
+		v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+	if (!lane)
+		part[warp] = v;
+	__syncthreads();
+	v = threadIdx.x < THREADS / 32 ? part[threadIdx.x] : -INFINITY;
+	if (!warp)
+		for (int o = 16; o; o /= 2)
+			v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+	__shared__ float total;
+	if (!threadIdx.x)
+		total = v;
+	__syncthreads();
+	v = total;
+	__syncthreads();
+	return v;
+}
+
+/* One block per row. */
+__global__ void k_rmsnorm(float *out, const float *in, const float *w,
+			  uint32_t cols, float eps)
+{
+	const float *x = in + (uint64_t)blockIdx.x * cols;
+	float *o = out + (uint64_t)blockIdx.x * cols;
+	double ss = 0, scale;
+
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		ss += (double)x[j] * x[j];
+	ss = block_sum(ss);
+	scale = 1.0 / sqrt(ss / cols + (double)eps);
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		o[j] = (float)(x[j] * scale * w[j]);
+}
+
+__global__ void k_softmax(float *out, const float *in, uint32_t cols)
+{
+	const float *x = in + (uint64_t)blockIdx.x * cols;
+	float *o = out + (uint64_t)blockIdx.x * cols;
+	float max = -INFINITY;
+	double sum = 0;
+	float inv;
+
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		max = fmaxf(max, x[j]);
+	max = block_max(max);
+	/* in may be out: each thread reads its x[j] before writing o[j]. */
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x) {
+		float e = expf(x[j] - max);
+
+		o[j] = e;
+		sum += e;
+	}
+	sum = block_sum(sum);
+	inv = (float)(1.0 / sum);
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		o[j] *= inv;
+}
+
+/* One thread per (token, head, pair); the interleaved layout. */
+__global__ void k_rope(float *out, const float *in, uint32_t tokens,
+		       uint32_t heads, uint32_t head_dim, uint32_t pos0,
+		       float theta)
+{
+	uint64_t half = head_dim / 2, n = (uint64_t)tokens * heads * half;
+
+	for (uint64_t k = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; k < n;
+	     k += (uint64_t)gridDim.x * blockDim.x) {
+		uint64_t i = k % half, th = k / half, t = th / heads;
+		uint64_t x = th * head_dim + 2 * i;
+		double ang = (double)(pos0 + t) *
+			     pow((double)theta, -2.0 * (double)i / head_dim);
+		double s, c, x0 = in[x], x1 = in[x + 1];
+
+		sincos(ang, &s, &c);
+		out[x] = (float)(x0 * c - x1 * s);
+		out[x + 1] = (float)(x0 * s + x1 * c);
+	}
+}
+
+__global__ void k_check_ids(const uint32_t *ids, uint32_t n, uint32_t vocab,
+			    int *bad)
+{
+	for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+	     i += gridDim.x * blockDim.x)
+		if (ids[i] >= vocab)
+			*bad = 1;
+}
+
+/* One block per id: its row of the table. */
+__global__ void k_embedding(float *out, const float *table,
+			    const uint32_t *ids, uint32_t dim, uint32_t vocab)
+{
+	uint32_t id = ids[blockIdx.x];
+
+	if (id >= vocab)	/* checked before; kept as the cpu backend does */
+		return;
+	for (uint32_t j = threadIdx.x; j < dim; j += blockDim.x)
+		out[(uint64_t)blockIdx.x * dim + j] =
+			table[(uint64_t)id * dim + j];
+}
+
+/* ---- ops ---- */
+
+/* Queue @launch's error as the job's first, if it is the first. */
+int launched(void)
+{
+	int ret = from_cuda(cudaGetLastError());
+
+	if (ret && !g.first_error)
+		g.first_error = ret;
+	return ret;
+}
+
+bool all_on_gpu(const struct ash_op_args *a, void *const p[])
+{
+	for (uint32_t i = 0; i < a->cmd->nr_operands; i++)
+		if (!on_gpu(p[i], a->cmd->operands[i].length))
+			return false;
+	return true;
+}
+
+int run_nop(const struct ash_op_args *, void *const *)
+{
+	return 0;
+}
+
+int run_copy(const struct ash_op_args *a, void *const p[])
+{
+	uint64_t len = a->cmd->operands[0].length;
+	uint8_t *d = static_cast<uint8_t *>(p[0]);
+	const uint8_t *s = static_cast<const uint8_t *>(p[1]);
+	void *tmp;
+	int ret;
+
+	/* memmove semantics: overlapping GPU ranges go through scratch. */
+	if (on_gpu(d, len) && on_gpu(s, len) && d < s + len && s < d + len &&
+	    d != s) {
+		ret = from_cuda(cudaMallocAsync(&tmp, len, g.stream));
+		if (ret)
+			return ret;
+		cudaMemcpyAsync(tmp, s, len, cudaMemcpyDeviceToDevice, g.stream);
+		cudaMemcpyAsync(d, tmp, len, cudaMemcpyDeviceToDevice, g.stream);
+		cudaFreeAsync(tmp, g.stream);
+		return launched();
+	}
+	if (!on_gpu(d, len) && !on_gpu(s, len)) {
+		/* Host to host: after what is queued, on the CPU. */
+		ret = from_cuda(cudaStreamSynchronize(g.stream));
+		if (!ret)
+			memmove(d, s, len);
+		return ret;
+	}
+	cudaMemcpyAsync(d, s, len, cudaMemcpyDefault, g.stream);
+	return launched();
+}
+
+int run_fill(const struct ash_op_args *a, void *const p[])
+{
+	uint64_t n = a->cmd->operands[0].length / 4;
+	uint32_t v = a->u.fill.pattern;
+	uint32_t *d = static_cast<uint32_t *>(p[0]);
+	int ret;
+
+	if (!on_gpu(d, n * 4)) {
+		ret = from_cuda(cudaStreamSynchronize(g.stream));
+		for (uint64_t i = 0; !ret && i < n; i++)
+			d[i] = v;
+		return ret;
+	}
+	k_fill<<<blocks_for(n), THREADS, 0, g.stream>>>(d, v, n);
+	return launched();
+}
+
+cudaDataType_t dtype_of(uint32_t dtype)
+{
+	return dtype == ASH_OP_F16 ? CUDA_R_16F :
+	       dtype == ASH_OP_BF16 ? CUDA_R_16BF : CUDA_R_32F;
+}
+
+/*
+ * Row-major C = alpha op(A) op(B) + beta C is, read column-major, C^T =
+ * alpha op(B)^T op(A)^T + beta C^T: the same call with the operands
+ * swapped.
+ */
+int run_gemm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_gemm_params *gp = &a->u.gemm;
+	cudaDataType_t t = dtype_of(gp->dtype);
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	int ret = from_blas(cublasGemmEx(
+		g.blas,
+		gp->flags & ASH_GEMM_TRANS_B ? CUBLAS_OP_T : CUBLAS_OP_N,
+		gp->flags & ASH_GEMM_TRANS_A ? CUBLAS_OP_T : CUBLAS_OP_N,
+		(int)gp->n, (int)gp->m, (int)gp->k, &gp->alpha,
+		p[2], t, (int)gp->ldb, p[1], t, (int)gp->lda, &gp->beta,
+		p[0], CUDA_R_32F, (int)gp->ldc, CUBLAS_COMPUTE_32F,
+		CUBLAS_GEMM_DEFAULT));
+	if (ret && !g.first_error)
+		g.first_error = ret;
+	return ret;
+}
+
+template <void (*K)(float *, const float *, const float *, uint64_t)>
+int binary(const struct ash_op_args *a, void *const p[])
+{
+	uint64_t n = a->u.elt.count;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	K<<<blocks_for(n), THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		static_cast<const float *>(p[2]), n);
+	return launched();
+}
+
+template <void (*K)(float *, const float *, uint64_t)>
+int unary(const struct ash_op_args *a, void *const p[])
+{
+	uint64_t n = a->u.elt.count;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	K<<<blocks_for(n), THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]), n);
+	return launched();
+}
+
+int run_rmsnorm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	k_rmsnorm<<<r->rows, THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		static_cast<const float *>(p[2]), r->cols, r->eps);
+	return launched();
+}
+
+int run_softmax(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	k_softmax<<<r->rows, THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		r->cols);
+	return launched();
+}
+
+int run_rope(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rope_params *r = &a->u.rope;
+	uint64_t n = (uint64_t)r->tokens * r->heads * (r->head_dim / 2);
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	k_rope<<<blocks_for(n), THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		r->tokens, r->heads, r->head_dim, r->pos0, r->theta);
+	return launched();
+}
+
+/*
+ * Every id is checked before any row is copied, so that a bad one leaves
+ * the output untouched: the check's verdict is read back first.
+ */
+int run_embedding(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_embedding_params *e = &a->u.emb;
+	static int *bad;
+	int ret;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	if (!bad && cudaMallocHost(&bad, sizeof(*bad)) != cudaSuccess)
+		return -ENOMEM;
+	*bad = 0;
+	k_check_ids<<<blocks_for(e->nr_ids), THREADS, 0, g.stream>>>(
+		static_cast<const uint32_t *>(p[2]), e->nr_ids, e->vocab, bad);
+	ret = from_cuda(cudaStreamSynchronize(g.stream));
+	if (ret)
+		return ret;
+	if (*bad)
+		return -EINVAL;
+	k_embedding<<<e->nr_ids, THREADS, 0, g.stream>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		static_cast<const uint32_t *>(p[2]), e->dim, e->vocab);
+	return launched();
+}
+
+struct ash_backend make_backend(void)
+{
+	struct ash_backend be = {};
+
+	be.name = "cuda";
+	be.open = cuda_open;
+	be.mem_create = cuda_mem_create;
+	be.mem_import = cuda_mem_import;
+	be.mem_close = cuda_mem_close;
+	be.scrub = cuda_scrub;
+	be.begin = cuda_begin;
+	be.finish = cuda_finish;
+	be.run[ASH_OP_NOP] = run_nop;
+	be.run[ASH_OP_COPY] = run_copy;
+	be.run[ASH_OP_FILL] = run_fill;
+	be.run[ASH_OP_GEMM] = run_gemm;
+	be.run[ASH_OP_ADD] = binary<k_add>;
+	be.run[ASH_OP_MUL] = binary<k_mul>;
+	be.run[ASH_OP_SILU] = unary<k_silu>;
+	be.run[ASH_OP_GELU] = unary<k_gelu>;
+	be.run[ASH_OP_RMSNORM] = run_rmsnorm;
+	be.run[ASH_OP_SOFTMAX] = run_softmax;
+	be.run[ASH_OP_ROPE] = run_rope;
+	be.run[ASH_OP_EMBEDDING] = run_embedding;
+	return be;
+}
+
+} /* namespace */
+
+extern "C" __attribute__((visibility("default")))
+const struct ash_backend ash_backend_plugin = make_backend();
