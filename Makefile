@@ -87,6 +87,8 @@ MODPROBE_CONF := $(DESTDIR)/etc/modprobe.d/accelshare.conf
 install-system:
 	install -D -m 0644 packaging/systemd/accelshare-engine@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service
+	install -D -m 0644 packaging/systemd/accelshare-engine-owned@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service
 	install -D -m 0644 packaging/modules-load.d/accelshare.conf \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@test -e $(MODPROBE_CONF) || \
@@ -94,6 +96,7 @@ install-system:
 
 uninstall-system:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@if cmp -s packaging/modprobe.d/accelshare.conf $(MODPROBE_CONF); then \
 		rm -f $(MODPROBE_CONF); \
@@ -149,6 +152,7 @@ lint: deps
 bench: deps
 	$(MAKE) --no-print-directory bench-loader
 	$(MAKE) --no-print-directory bench-exec
+	$(MAKE) --no-print-directory bench-gpu
 
 clean::
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
@@ -164,4 +168,5 @@ include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include bench/exec.mk
+include bench/gpu.mk
 include examples/build.mk

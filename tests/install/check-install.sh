@@ -58,10 +58,13 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
 	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
 	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md \
 	 lib/systemd/system/accelshare-engine@.service \
+	 lib/systemd/system/accelshare-engine-owned@.service \
 	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf \
 	 usr/share/man/man8/ashctl.8 usr/share/man/man8/accelshare-engine.8 \
 	 usr/share/man/man1/ash-model.1 usr/share/man/man4/accelshare.4 \
-	 usr/share/man/man3/ash_open.3 usr/share/man/man3/ash_close.3; do
+	 usr/share/man/man3/ash_open.3 usr/share/man/man3/ash_close.3 \
+	 $(test -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" &&
+	   echo usr/lib/accelshare/accelshare-backend-cuda.so); do
 	[ -e "$stage/$f" ] || missing="$missing $f"
 done
 check layout "missing:$missing" test -z "$missing"
@@ -72,10 +75,13 @@ check layout "missing:$missing" test -z "$missing"
 sdroot=$out/sdroot
 mkdir -p "$sdroot/lib/systemd/system" "$sdroot/usr/bin"
 cp -a /lib/systemd/system/. "$sdroot/lib/systemd/system/" 2>/dev/null
-cp "$stage/lib/systemd/system/accelshare-engine@.service" "$sdroot/lib/systemd/system/"
+cp "$stage"/lib/systemd/system/accelshare-engine*@.service "$sdroot/lib/systemd/system/"
 cp "$stage/usr/bin/accelshare-engine" "$sdroot/usr/bin/"
+mkdir -p "$sdroot/etc/accelshare"
+echo 'ENGINE_OPTS="--mem 1G"' >"$sdroot/etc/accelshare/engine-gpu0.conf"
 check systemd_unit "systemd-analyze verify complained" \
-	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service 2>&1) &&
+	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service \
+			accelshare-engine-owned@gpu0.service 2>&1) &&
 	       [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 rm -rf "$sdroot"
 
