@@ -93,7 +93,14 @@ int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
 	ret = ash_copy_out(uarg, &a, sizeof(a));
 	if (ret)
 		return ret;
-	return ash_engine_attach(file, dev, a.job_budget);
+	ret = ash_engine_attach(file, dev, a.job_budget);
+	if (ret)
+		return ret;
+	/* An engine that maps the host pages runs on the host's CPUs. */
+	mutex_lock(&ash_registry_lock);
+	strscpy(dev->backend, "cpu", sizeof(dev->backend));
+	mutex_unlock(&ash_registry_lock);
+	return 0;
 }
 
 static bool ash_string_valid(const char *s, size_t size)

@@ -67,8 +67,9 @@ int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
  * ash_copy_in_since() - ash_copy_in() for a struct that has grown
  * @karg: the kernel's struct.
  * @ksize: its size.
- * @v1size: its size before it grew: a caller built then passes that, and
- *	the fields it does not know are zero for it.
+ * @v1size: its size before it grew: a caller built then passes exactly
+ *	that, and the fields it does not know are zero for it.  Sizes between
+ *	the two were never released and are refused.
  * @uarg: the caller's struct.
  * @usize: its size; the caller gets back min(@usize, @ksize) bytes.
  *
@@ -77,7 +78,7 @@ int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
 int ash_copy_in_since(void *karg, size_t ksize, size_t v1size,
 		      void __user *uarg, unsigned int usize)
 {
-	if (usize >= v1size && usize < ksize) {
+	if (usize == v1size) {
 		memset(karg, 0, ksize);
 		return copy_from_user(karg, uarg, usize) ? -EFAULT : 0;
 	}

@@ -243,7 +243,8 @@ struct ash_partition_info {
  * fields it knows.
  * @name: in with ASH_DEVICE_INFO_BY_NAME; out, the device's name.
  * @backend: out, the backend its engine executes on ("cpu", "cuda"), as
- *	registered; "" for a host-backed device with no engine.
+ *	registered; "cpu" for a host-backed device once an engine attached,
+ *	"" before.
  * @gpu_model: out, the accelerator's model as its engine registered it.
  * @gpu_bus_id: out, its PCI bus id ("0000:17:00.0"), or "".
  * @gpu_numa_node: out, the NUMA node its PCI device is on, -1 if unknown.

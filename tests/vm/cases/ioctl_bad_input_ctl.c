@@ -48,16 +48,38 @@ static void sweep_device_info(void)
 {
 	static const struct vt_field zero[] = {
 		VT_RESERVED(struct ash_device_info, 0),
+		{ offsetof(struct ash_device_info, reserved2), 8, "reserved2[0]" },
+		{ offsetof(struct ash_device_info, reserved2) + 24, 8,
+		  "reserved2[3]" },
 	};
 	struct ash_device_info d = { .device = 0 };
 
 	vt_sweep(vt_ctl, ASH_CTL_DEVICE_INFO, "DEVICE_INFO", &d, sizeof(d),
-		 offsetof(struct ash_device_info, flags), 0, zero, NEL(zero));
+		 offsetof(struct ash_device_info, flags),
+		 ASH_DEVICE_INFO_BY_NAME, zero, NEL(zero));
 	d.device = 1;
 	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d), -ENODEV, "DEVICE_INFO device 1");
 	d.device = UINT32_MAX;
 	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d), -ENODEV,
 		   "DEVICE_INFO device 0xffffffff");
+
+	/* By name: "host" is device 0; an unknown name, or one that is not
+	 * NUL-terminated, is refused. */
+	memset(&d, 0, sizeof(d));
+	d.flags = ASH_DEVICE_INFO_BY_NAME;
+	d.device = 77;
+	strcpy(d.name, "host");
+	EXPECT_OK(vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d), "DEVICE_INFO by name host");
+	EXPECT_EQ(d.device, 0, "DEVICE_INFO by name host: device");
+	EXPECT_EQ(d.kind, ASH_DEVICE_HOST, "DEVICE_INFO by name host: kind");
+	memset(&d, 0, sizeof(d));
+	d.flags = ASH_DEVICE_INFO_BY_NAME;
+	strcpy(d.name, "no_such_device");
+	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d), -ENODEV,
+		   "DEVICE_INFO by an unknown name");
+	memset(d.name, 'a', sizeof(d.name));
+	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, &d), -EINVAL,
+		   "DEVICE_INFO by an unterminated name");
 }
 
 static void sweep_part_info(void)
@@ -294,7 +316,7 @@ static void sweep_unknown(void)
 	struct ash_partition_info pi;
 	uint8_t buf[512];
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x4a (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4a, struct ash_device_info) },
+		{ "nr 0x4b (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4b, struct ash_device_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_device_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_device_info) },
 		{ "magic 'x', nr 0x40", _IOWR('x', 0x40, struct ash_device_info) },
@@ -343,8 +365,9 @@ static void accepted_forms(void)
 		  "first nonzero tail byte after a larger DEVICE_INFO");
 
 	/*
-	 * Smaller struct: every struct is at its first version, so there is
-	 * no older caller to serve; refused, nothing written.
+	 * Smaller struct: DEVICE_INFO grew once, so its first version's size
+	 * is served (exactly that many bytes come back); any other smaller
+	 * size was never released: refused, nothing written.
 	 */
 	memset(canary, 0x5A, sizeof(canary));
 	memset(canary, 0, small);
@@ -352,6 +375,17 @@ static void accepted_forms(void)
 		   -EINVAL, "DEVICE_INFO as a struct 8 bytes smaller");
 	EXPECT_EQ(vt_find_not(canary, small, 0), -1,
 		  "first byte written into a too-small DEVICE_INFO");
+	memset(canary, 0x5A, sizeof(canary));
+	memset(canary, 0, ASH_DEVICE_INFO_SIZE_V1);
+	EXPECT_OK(vt_ioctl_sized(vt_ctl, ASH_CTL_DEVICE_INFO, canary,
+				 ASH_DEVICE_INFO_SIZE_V1),
+		  "DEVICE_INFO as its first version");
+	memcpy(&d, canary, sizeof(d));
+	EXPECT_EQ(d.mem_capacity, ref.mem_capacity,
+		  "mem_capacity via the first version");
+	EXPECT_EQ(vt_find_not(canary + ASH_DEVICE_INFO_SIZE_V1,
+			      sizeof(canary) - ASH_DEVICE_INFO_SIZE_V1, 0x5A), -1,
+		  "first byte written past a first-version DEVICE_INFO");
 
 	/* Output-only fields are ignored on input. */
 	memset(&d, 0, sizeof(d));
