@@ -271,6 +271,8 @@ enum ash_dtype {
 	ASH_DTYPE_F6_E3M2,
 	ASH_DTYPE_F4,			/* E2M1, packed: 2 elements a byte */
 	ASH_DTYPE_C64,			/* complex of two F32 */
+	ASH_DTYPE_F8_E4M3FNUZ,		/* AMD's: no -0 or inf, one NaN */
+	ASH_DTYPE_F8_E5M2FNUZ,
 	/* GGUF's block-quantized ggml types: whole blocks of elements */
 	ASH_DTYPE_GGUF_FIRST_QUANT = 64,
 	ASH_DTYPE_Q4_0 = ASH_DTYPE_GGUF_FIRST_QUANT,

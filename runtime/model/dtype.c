@@ -36,6 +36,8 @@ static const struct ash_dtype_info dtypes[ASH_DTYPE_LAST_QUANT + 1] = {
 	PACKED(F6_E3M2, "F6_E3M2", 4, 3),
 	PACKED(F4, "F4", 2, 1),
 	PLAIN(C64, "C64", 8, -1),
+	PLAIN(F8_E4M3FNUZ, "F8_E4M3FNUZ", 1, -1),
+	PLAIN(F8_E5M2FNUZ, "F8_E5M2FNUZ", 1, -1),
 	QUANT(Q4_0, 32, 18, 2),
 	QUANT(Q4_1, 32, 20, 3),
 	QUANT(Q5_0, 32, 22, 6),

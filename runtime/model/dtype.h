@@ -13,7 +13,7 @@
 
 /* Bounds of the enum, for tables and tests. */
 #define ASH_DTYPE_FIRST		ASH_DTYPE_BOOL
-#define ASH_DTYPE_LAST_PLAIN	ASH_DTYPE_C64
+#define ASH_DTYPE_LAST_PLAIN	ASH_DTYPE_F8_E5M2FNUZ
 #define ASH_DTYPE_LAST_QUANT	ASH_DTYPE_Q2_0
 
 /*

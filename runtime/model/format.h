@@ -65,6 +65,24 @@ int ash_model_parse(const void *buf, size_t len, uint64_t file_size,
 		    struct ash_model_header *hdr, char *err, size_t errlen);
 void ash_model_header_free(struct ash_model_header *hdr);
 
+/**
+ * ash_model_read_header() - read and parse the header of a model file
+ * @fd: the file, open for reading.
+ * @size: its size.
+ * @hdr: as ash_model_parse().
+ * @err: on -EINVAL, one sentence naming the problem.
+ * @errlen: size of @err.
+ *
+ * Reads the first MiB, and as much more as the parser asks for, up to the
+ * header limit (ASH_MODEL_HEADER_MAX): large real vocabularies make GGUF
+ * metadata of tens of MiB.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, -EIO (the file ended early) or -errno of a
+ * read.
+ */
+int ash_model_read_header(int fd, uint64_t size, struct ash_model_header *hdr,
+			  char *err, size_t errlen);
+
 /* Parsers of one format each, with ash_model_parse()'s contract. */
 int ash_safetensors_parse(const void *buf, size_t len, uint64_t file_size,
 			  struct ash_model_header *hdr, char *err,

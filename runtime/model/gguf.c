@@ -426,6 +426,12 @@ static int parse(struct rd *r, struct ash_model_header *hdr)
 	if (ret)
 		return ret;
 	end = r->off + (alignment - r->off % alignment) % alignment;
+	/*
+	 * A file of metadata only (a vocabulary) may end right after it, with
+	 * no padding: gguf-py writes it so and ggml reads it.
+	 */
+	if (!nr_tensors && end > r->file_size)
+		end = r->file_size;
 	if (end > r->file_size)
 		return ash_parse_fail(r->err, r->errlen,
 			"truncated: the data section would start at %" PRIu64

@@ -39,69 +39,13 @@
 #include "model.h"
 #include "stream.h"
 
-/* Bytes read before the first parse: most headers fit. */
-#define PREFIX		(1ULL << 20)
-
-/* pread() exactly @len bytes at @off: 0, -EIO at end of file, -errno. */
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* Read and parse the header, reading more while the parser asks for it. */
+/* Read and parse the header; the message is for people (ASH_DEBUG). */
 static int read_header(int fd, uint64_t size, const char *path,
 		       struct ash_model_header *hdr)
 {
-	size_t len = size < PREFIX ? (size_t)size : PREFIX;
 	char err[256] = "";
-	void *buf = NULL;
-	int ret, tries;
+	int ret = ash_model_read_header(fd, size, hdr, err, sizeof(err));
 
-	for (tries = 0; tries < 4; tries++) {
-		void *nb = realloc(buf, len ? len : 1);
-
-		if (!nb) {
-			ret = -ENOMEM;
-			break;
-		}
-		buf = nb;
-		ret = pread_full(fd, buf, len, 0);
-		if (ret)
-			break;
-		memset(hdr, 0, sizeof(*hdr));
-		ret = ash_model_parse(buf, len, size, hdr, err, sizeof(err));
-		if (ret <= 0)
-			break;
-		/* The parser wants more; it promises more than it had and no
-		 * more than the file. */
-		if ((uint64_t)ret <= len || (uint64_t)ret > size) {
-			snprintf(err, sizeof(err),
-				 "the parser asked for %d bytes of %zu", ret,
-				 len);
-			ret = -EINVAL;
-			break;
-		}
-		len = (size_t)ret;
-		ret = -EINVAL;
-	}
-	free(buf);
-	/* The message is for people; ash-model prints it itself. */
 	if (ret == -EINVAL && getenv("ASH_DEBUG"))
 		fprintf(stderr, "libaccelshare: %s: %s\n", path,
 			err[0] ? err : "malformed model file");

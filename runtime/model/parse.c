@@ -123,5 +123,15 @@ int ash_model_parse(const void *buf, size_t len, uint64_t file_size,
 		return 8;
 	if (!memcmp(buf, "GGUF", 4))
 		return ash_gguf_parse(buf, len, file_size, hdr, err, errlen);
+	/*
+	 * Safetensors: a little-endian header length, then a JSON object.
+	 * Anything else is neither format, said as such rather than as a
+	 * safetensors header of absurd length.
+	 */
+	if (file_size >= 9 && len < 9)
+		return 9;
+	if (file_size < 9 || ((const unsigned char *)buf)[8] != '{')
+		return ash_parse_fail(err, errlen,
+			"not a model file: neither GGUF (no \"GGUF\" magic) nor safetensors (no header length followed by a JSON object)");
 	return ash_safetensors_parse(buf, len, file_size, hdr, err, errlen);
 }

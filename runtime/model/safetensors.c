@@ -375,6 +375,37 @@ static uint64_t tree_members(struct json_object *o)
 	return n;
 }
 
+/*
+ * The format forbids holes: the tensors, in offset order, must tile the
+ * data section exactly from its first byte to the file's last, so that a
+ * file cannot hide bytes (and be two things at once).  The reference
+ * implementation refuses gaps (InvalidOffset) and trailing bytes
+ * (MetadataIncompleteBuffer) alike.  @hdr's tensors are sorted by offset
+ * (ash_parse_finish()).
+ */
+static int check_contiguous(const struct ash_model_header *hdr,
+			    uint64_t avail, char *err, size_t errlen)
+{
+	uint64_t end = 0;
+	int i;
+
+	for (i = 0; i < hdr->nr_tensors; i++) {
+		const struct ash_model_tensor_info *t = &hdr->tensors[i];
+
+		if (t->offset != end)
+			return ash_parse_fail(err, errlen,
+				"tensor '%s' starts at data offset %" PRIu64
+				", not at %" PRIu64 " where the tensors before it end: safetensors files have no holes",
+				t->name, t->offset, end);
+		end = t->offset + t->bytes;
+	}
+	if (end != avail)
+		return ash_parse_fail(err, errlen,
+			"%" PRIu64 " bytes follow the last tensor's data: safetensors files end where their last tensor does",
+			avail - end);
+	return 0;
+}
+
 static int parse_json(const char *json, size_t n, uint64_t avail,
 		      struct ash_model_header *hdr, char *err, size_t errlen)
 {
@@ -462,6 +493,8 @@ static int parse_json(const char *json, size_t n, uint64_t avail,
 	}
 	if (!ret)
 		ret = ash_parse_finish(hdr, avail, err, errlen);
+	if (!ret)
+		ret = check_contiguous(hdr, avail, err, errlen);
 out_tok:
 	json_object_put(root);
 	json_tokener_free(tok);

@@ -147,6 +147,45 @@ static void test_gguf_zero_size_tensors(void **state)
 	free(b);
 }
 
+/*
+ * Metadata and no tensors, ending right after the metadata without the
+ * padding to the alignment: gguf-py writes vocabularies so, ggml reads
+ * them.  A file with a tensor still needs its padding.
+ */
+static void test_gguf_no_tensors_no_padding(void **state)
+{
+	struct ash_model_header hdr;
+	struct mf_buf b = { 0 };
+	uint64_t i;
+
+	(void)state;
+	start(&b, 3, 0, 2);
+	mf_str(&b, "general.architecture");
+	mf_u32(&b, STR);
+	mf_str(&b, "llama");
+	mf_str(&b, "tokenizer.ggml.tokens");
+	mf_u32(&b, ARR);
+	mf_u32(&b, STR);
+	mf_u64(&b, 3);
+	mf_str(&b, "<s>");
+	mf_str(&b, "hello");
+	mf_str(&b, "x");
+	assert_true(b.len % 32 != 0);		/* really unpadded */
+	parse_ok(b.p, b.len, &hdr);
+	assert_int_equal(hdr.nr_tensors, 0);
+	assert_int_equal(hdr.nr_metadata, 2);
+	assert_true(hdr.data_offset <= b.len);
+	ash_model_header_free(&hdr);
+	free(b.p);
+
+	b = (struct mf_buf){ 0 };
+	start(&b, 3, 1, 0);
+	info(&b, "t", 1, d32, 0, 0);
+	for (i = 0; i < 4; i++)
+		mf_u8(&b, 0);		/* 4 bytes, no padding, no data */
+	expect_inval(b.p, b.len, "truncated");
+}
+
 static void test_gguf_alignment_honoured(void **state)
 {
 	struct mf_tensor t[] = {
@@ -683,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_gguf_every_type),
 		cmocka_unit_test(test_gguf_quant_sizes),
 		cmocka_unit_test(test_gguf_zero_size_tensors),
+		cmocka_unit_test(test_gguf_no_tensors_no_padding),
 		cmocka_unit_test(test_gguf_alignment_honoured),
 		cmocka_unit_test(test_gguf_metadata_every_type),
 		cmocka_unit_test(test_gguf_need_more_bytes),

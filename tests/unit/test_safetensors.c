@@ -138,7 +138,10 @@ static void test_st_need_more_bytes(void **state)
 		n |= (uint64_t)b[i] << (8 * i);
 	assert_int_equal(ash_model_parse(b, 4, len, &hdr, err, sizeof(err)),
 			 8);
+	/* The ninth byte tells safetensors (a JSON object) from junk. */
 	assert_int_equal(ash_model_parse(b, 8, len, &hdr, err, sizeof(err)),
+			 9);
+	assert_int_equal(ash_model_parse(b, 9, len, &hdr, err, sizeof(err)),
 			 8 + n);
 	assert_int_equal(ash_model_parse(b, 8 + n - 1, len, &hdr, err,
 					 sizeof(err)), 8 + n);
@@ -205,7 +208,9 @@ static void test_st_invalid_json(void **state)
 	T1("{'a':1}", 0, "invalid JSON");
 	T1("{\"__metadata__\":{\"a\":NaN}}", 0, "invalid JSON");
 	T1("{\"__metadata__\":{\"a\":Infinity}}", 0, "invalid JSON");
-	T1("]}", 0, "invalid JSON");
+	T1("{]}", 0, "invalid JSON");
+	/* Not opening an object: neither format. */
+	T1("]}", 0, "neither GGUF");
 }
 
 static void test_st_trailing_garbage(void **state)
@@ -246,7 +251,7 @@ static void test_st_control_and_nul(void **state)
 static void test_st_not_an_object(void **state)
 {
 	(void)state;
-	T1("[1, 2]", 0, "not a JSON object");
+	T1("[1, 2]", 0, "neither GGUF");
 	T1("{\"a\":5}", 0, "not a JSON object");
 }
 
@@ -385,6 +390,46 @@ static void test_st_offsets_overlap(void **state)
 	   "overlap");
 }
 
+/* The format forbids holes: tensors tile the data section exactly. */
+static void test_st_holes_refused(void **state)
+{
+	(void)state;
+	/* a gap between two tensors */
+	T1("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+	   "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[5,9]}}", 9,
+	   "no holes");
+	/* the first tensor not at 0 */
+	T1("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}",
+	   6, "no holes");
+	/* bytes after the last tensor */
+	T1("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}",
+	   5, "1 bytes follow the last tensor");
+	/* data but no tensor */
+	T1("{}", 3, "3 bytes follow");
+	/* an empty tensor away from the others is a hole too */
+	T1("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+	   "\"z\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[2,2]}}", 4,
+	   "no holes");
+}
+
+/* A file that is neither format says so. */
+static void test_st_neither_format(void **state)
+{
+	static const char elf[] = "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0";
+	static const char text[] = "hello, world: not a model file\n";
+	struct ash_model_header hdr;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ash_model_parse(elf, sizeof(elf) - 1, sizeof(elf) - 1,
+					 &hdr, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "neither GGUF"));
+	assert_int_equal(ash_model_parse(text, sizeof(text) - 1,
+					 sizeof(text) - 1, &hdr, err,
+					 sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "neither GGUF"));
+}
+
 static void test_st_metadata_not_strings(void **state)
 {
 	(void)state;
@@ -447,6 +492,8 @@ int main(void)
 		cmocka_unit_test(test_st_offsets_not_two_integers),
 		cmocka_unit_test(test_st_offsets_beyond_file),
 		cmocka_unit_test(test_st_offsets_overlap),
+		cmocka_unit_test(test_st_holes_refused),
+		cmocka_unit_test(test_st_neither_format),
 		cmocka_unit_test(test_st_metadata_not_strings),
 		cmocka_unit_test(test_st_absurd_tensor_count),
 	};

@@ -103,10 +103,8 @@ static int parse_file(const char *path, struct ash_model_header *hdr,
 		      uint64_t *file_size)
 {
 	char err[256] = "";
-	size_t len = 1 << 20;
 	struct stat st;
-	char *buf = NULL;
-	int fd, ret = -EINVAL;
+	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -123,46 +121,12 @@ static int parse_file(const char *path, struct ash_model_header *hdr,
 		return -EINVAL;
 	}
 	*file_size = (uint64_t)st.st_size;
-	for (int tries = 0; tries < 4; tries++) {
-		size_t got = 0;
-		char *nb;
-
-		if (len > *file_size)
-			len = (size_t)*file_size;
-		nb = realloc(buf, len ? len : 1);
-		if (!nb) {
-			ret = -ENOMEM;
-			break;
-		}
-		buf = nb;
-		while (got < len) {
-			ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
-
-			if (n <= 0) {
-				if (n < 0 && errno == EINTR)
-					continue;
-				ret = n < 0 ? -errno : -EIO;
-				fprintf(stderr, PROG ": cannot read %s: %s.\n",
-					path, strerror(-ret));
-				goto out;
-			}
-			got += (size_t)n;
-		}
-		ret = ash_model_parse(buf, len, *file_size, hdr, err,
-				      sizeof(err));
-		if (ret <= 0 || (size_t)ret <= len)
-			break;
-		len = (size_t)ret;
-	}
-	if (ret > 0)
-		ret = -EINVAL;
+	ret = ash_model_read_header(fd, *file_size, hdr, err, sizeof(err));
 	if (ret == -EINVAL)
 		fprintf(stderr, PROG ": %s: %s\n", path,
 			err[0] ? err : "not a valid safetensors or GGUF file.");
 	else if (ret)
 		fprintf(stderr, PROG ": %s: %s.\n", path, why(ret));
-out:
-	free(buf);
 	close(fd);
 	return ret;
 }
