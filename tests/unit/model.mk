@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-# The model-file parsers (tests/unit/test_safetensors.c, test_gguf.c), with
+# The model-file parsers (tests/unit/test_safetensors.c, test_gguf.c) and the
+# header reader (runtime/model/header.c), with
 # the in-memory file writers of tests/unit/model_files.c.  Included by
 # tests/unit/build.mk.
 
 UNIT_MODEL_PARSER_SRCS := runtime/model/parse.c runtime/model/safetensors.c \
 			  runtime/model/gguf.c runtime/model/dtype.c \
-			  tests/unit/model_files.c
+			  runtime/model/header.c tests/unit/model_files.c
 UNIT_ST_SRCS := tests/unit/test_safetensors.c $(UNIT_MODEL_PARSER_SRCS)
 UNIT_GGUF_SRCS := tests/unit/test_gguf.c $(UNIT_MODEL_PARSER_SRCS)
 UNIT_TESTS += $(UNIT_DIR)/test_safetensors $(UNIT_DIR)/test_gguf

@@ -11,6 +11,9 @@
 #include <cmocka.h>
 
 #include "dtype.h"
+#include <stdio.h>
+#include <unistd.h>
+
 #include "model_files.h"
 #include "model_test.h"
 
@@ -184,6 +187,51 @@ static void test_gguf_no_tensors_no_padding(void **state)
 	for (i = 0; i < 4; i++)
 		mf_u8(&b, 0);		/* 4 bytes, no padding, no data */
 	expect_inval(b.p, b.len, "truncated");
+}
+
+/*
+ * A real vocabulary's metadata runs to tens of MiB: ash_model_read_header()
+ * reads as far as the parser asks (it gave up at 8 MiB once).  40 MiB of
+ * token strings in a file, read back from disk.
+ */
+static void test_gguf_large_metadata_read(void **state)
+{
+	char path[] = "/tmp/ash-test-gguf-XXXXXX";
+	struct ash_model_header hdr;
+	struct mf_buf b = { 0 };
+	char err[256], tok[64];
+	uint64_t i, n = 1500000;
+	int fd;
+
+	(void)state;
+	start(&b, 3, 1, 1);
+	mf_str(&b, "tokenizer.ggml.tokens");
+	mf_u32(&b, ARR);
+	mf_u32(&b, STR);
+	mf_u64(&b, n);
+	for (i = 0; i < n; i++) {
+		snprintf(tok, sizeof(tok), "token-%019llu", (unsigned long long)i);
+		mf_str(&b, tok);
+	}
+	info(&b, "t", 1, d32, 0, 0);
+	data(&b, 4 * 32);
+	assert_true(b.len > (40u << 20));
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b.p, b.len), (ssize_t)b.len);
+	assert_int_equal(ash_model_read_header(fd, b.len, &hdr, err, sizeof(err)), 0);
+	assert_int_equal(hdr.nr_metadata, 1);
+	assert_int_equal(hdr.nr_tensors, 1);
+	assert_int_equal(hdr.data_offset, b.len - 4 * 32);
+	ash_model_header_free(&hdr);
+	/* Cut inside the metadata: the file's end, not a read limit. */
+	assert_int_equal(ftruncate(fd, 30 << 20), 0);
+	assert_int_equal(ash_model_read_header(fd, 30 << 20, &hdr, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "truncated"));
+	close(fd);
+	unlink(path);
+	free(b.p);
 }
 
 static void test_gguf_alignment_honoured(void **state)
@@ -723,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_gguf_quant_sizes),
 		cmocka_unit_test(test_gguf_zero_size_tensors),
 		cmocka_unit_test(test_gguf_no_tensors_no_padding),
+		cmocka_unit_test(test_gguf_large_metadata_read),
 		cmocka_unit_test(test_gguf_alignment_honoured),
 		cmocka_unit_test(test_gguf_metadata_every_type),
 		cmocka_unit_test(test_gguf_need_more_bytes),
