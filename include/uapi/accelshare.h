@@ -119,7 +119,8 @@ struct ash_buf_alloc {
  * @reserved: must be 0.
  *
  * The handle is gone at once.  The memory and its charge stay until the
- * last mapping of it is unmapped.  Errors: -ENOENT no such handle here.
+ * last mapping of it is unmapped and the last job naming it is freed
+ * (just after its fence signals).  Errors: -ENOENT no such handle here.
  */
 struct ash_buf_free {
 	__u32 handle;
