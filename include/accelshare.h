@@ -160,8 +160,9 @@ struct ash_tensor_ref {
 };
 
 /* A model tensor as a matrix: 1-D as one row, n-D as the product of the
- * leading dimensions by the last; -EINVAL if that does not fit 32 bits or
- * the tensor is empty. */
+ * leading dimensions by the last (the innermost, for either format: see
+ * struct ash_tensor); -EINVAL if that does not fit 32 bits or the tensor
+ * is empty. */
 int ash_tensor_ref_of(const struct ash_tensor *t, struct ash_tensor_ref *ref);
 
 /* Bytes, as ash_copy and ash_fill, but recorded.  Overlapping source and
@@ -305,11 +306,19 @@ enum ash_dtype {
 };
 
 struct ash_model;
+
+/*
+ * A tensor of a loaded model.  shape[] is outermost first for both formats,
+ * as safetensors and NumPy write it: shape[ndim - 1] is the innermost,
+ * contiguous dimension (a matrix's row length).  GGUF lists dimensions the
+ * other way round (ggml's ne[0] is the innermost); the parser reverses
+ * them, so a GGUF matrix of ne = {cols, rows} has shape {rows, cols}.
+ */
 struct ash_tensor {
 	const char *name;
 	int dtype;			/* enum ash_dtype */
 	int ndim;
-	uint64_t shape[8];
+	uint64_t shape[8];		/* outermost first */
 	struct ash_buf *buf;		/* where the tensor's bytes live */
 	uint64_t offset;		/* ... and at which offset */
 	uint64_t bytes;

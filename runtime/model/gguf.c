@@ -282,7 +282,7 @@ static int parse_infos(struct rd *r, struct ash_model_header *hdr,
 {
 	const struct name *dup;
 	struct names names;
-	uint64_t i, nlen, numel, v;
+	uint64_t i, nlen, numel, v, row;
 	uint32_t ndim, type;
 	const char *name;
 	int d, ret = -1, e;
@@ -326,7 +326,8 @@ static int parse_infos(struct rd *r, struct ash_model_header *hdr,
 					MSG, t->name, d);
 				goto out;
 			}
-			t->shape[d] = v;
+			/* ne[0] is the innermost: stored outermost first. */
+			t->shape[t->ndim - 1 - d] = v;
 		}
 		if (get_u32(r, &type, "tensor type") ||
 		    get_u64(r, &t->offset, "tensor offset"))
@@ -344,13 +345,13 @@ static int parse_infos(struct rd *r, struct ash_model_header *hdr,
 				MSG, t->name);
 			goto out;
 		}
-		e = ash_dtype_bytes(t->dtype, numel,
-				    t->ndim ? t->shape[0] : 1, &t->bytes);
+		row = t->ndim ? t->shape[t->ndim - 1] : 1;
+		e = ash_dtype_bytes(t->dtype, numel, row, &t->bytes);
 		if (e == -EDOM) {
 			ash_parse_fail(r->err, r->errlen,
 				"tensor '%.*s': row of %" PRIu64
 				" elements is not a whole number of %s blocks of %" PRIu32,
-				MSG, t->name, t->ndim ? t->shape[0] : 1,
+				MSG, t->name, row,
 				ash_dtype_name(t->dtype),
 				ash_dtype_info(t->dtype)->block);
 			goto out;

@@ -234,6 +234,31 @@ static void test_gguf_large_metadata_read(void **state)
 	free(b.p);
 }
 
+/*
+ * GGUF lists dimensions innermost first (ggml's ne[0] is the row length);
+ * struct ash_tensor holds them outermost first, as safetensors and NumPy
+ * do, so that shape[ndim - 1] is the row for both formats.
+ */
+static void test_gguf_shape_outermost_first(void **state)
+{
+	static const uint64_t ne[] = { 32, 3, 2 };	/* row of 32, 3 rows, 2 */
+	struct ash_model_header hdr;
+	struct mf_buf b = { 0 };
+
+	(void)state;
+	start(&b, 3, 1, 0);
+	info(&b, "w", 3, ne, 8, 0);		/* Q8_0: rows of whole blocks */
+	data(&b, 6 * 34);
+	parse_ok(b.p, b.len, &hdr);
+	assert_int_equal(hdr.tensors[0].ndim, 3);
+	assert_int_equal(hdr.tensors[0].shape[0], 2);
+	assert_int_equal(hdr.tensors[0].shape[1], 3);
+	assert_int_equal(hdr.tensors[0].shape[2], 32);
+	assert_int_equal(hdr.tensors[0].bytes, 6 * 34);
+	ash_model_header_free(&hdr);
+	free(b.p);
+}
+
 static void test_gguf_alignment_honoured(void **state)
 {
 	struct mf_tensor t[] = {
@@ -771,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_gguf_quant_sizes),
 		cmocka_unit_test(test_gguf_zero_size_tensors),
 		cmocka_unit_test(test_gguf_no_tensors_no_padding),
+		cmocka_unit_test(test_gguf_shape_outermost_first),
 		cmocka_unit_test(test_gguf_large_metadata_read),
 		cmocka_unit_test(test_gguf_alignment_honoured),
 		cmocka_unit_test(test_gguf_metadata_every_type),
