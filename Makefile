@@ -163,6 +163,7 @@ clean::
 include runtime/build.mk
 include runtime/engine/engine.mk
 include tools/build.mk
+include tests/python/python.mk
 include tests/unit/build.mk
 include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
