@@ -384,6 +384,7 @@ int ash_device_create(u32 id, u32 kind, u64 capacity, int numa_node,
 struct ash_device *ash_device_find_name(const char *name);
 struct ash_device *ash_device_register(const struct ash_engine_register *r,
 				       struct file *mem_file, bool *created);
+void ash_device_unregister_new(struct ash_device *dev);
 void ash_device_registered(struct ash_device *dev,
 			   const struct ash_engine_register *r,
 			   struct file *mem_file);

@@ -32,8 +32,10 @@
 
 /*
  * id -> struct ash_device.  Devices are added at module load and by
- * registration (under ash_registry_lock) and removed only at unload, so a
- * pointer from ash_device_lookup() stays valid while the module is loaded.
+ * registration, and removed at unload -- and by a registration that fails
+ * after it made its device, which nobody else can have seen: it held
+ * ash_registry_lock throughout, and every lookup that goes on to use a
+ * device holds that lock too (or a partition of the device).
  */
 static DEFINE_XARRAY_ALLOC(ash_devices);
 
@@ -113,9 +115,23 @@ void ash_devices_destroy(void)
 	}
 }
 
+/* Under ash_registry_lock, or with a partition of the device held. */
 struct ash_device *ash_device_lookup(u32 id)
 {
 	return xa_load(&ash_devices, id);
+}
+
+/*
+ * Undo ash_device_register() of a device it created, when the engine
+ * could not then take it: as if it never was.  Under ash_registry_lock,
+ * which was held since the device was made, so nothing refers to it.
+ */
+void ash_device_unregister_new(struct ash_device *dev)
+{
+	lockdep_assert_held(&ash_registry_lock);
+	WARN_ON(dev->engine || dev->nr_partitions);
+	xa_erase(&ash_devices, dev->id);
+	ash_device_free(dev);
 }
 
 /* Under ash_registry_lock. */
@@ -195,20 +211,23 @@ struct ash_device *ash_device_register(const struct ash_engine_register *r,
 	}
 	if (!capacity || capacity > ASH_DEVICE_MEM_MAX)
 		return ERR_PTR(-EINVAL);
+	/* The number first (reserved: lookups see nothing there yet). */
+	ret = xa_alloc(&ash_devices, &id, NULL, XA_LIMIT(1, ASH_DEVICES_MAX - 1),
+		       GFP_KERNEL);
+	if (ret)
+		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
 	dev = ash_device_alloc(ASH_DEVICE_ENGINE, r->name, capacity,
 			       capacity >> PAGE_SHIFT, r->gpu_numa_node,
 			       READ_ONCE(ash_param_slice_us),
 			       READ_ONCE(ash_param_job_timeout_ms));
-	if (!dev)
+	if (!dev) {
+		xa_erase(&ash_devices, id);
 		return ERR_PTR(-ENOMEM);
-	strscpy(dev->backend, r->backend, sizeof(dev->backend));
-	ret = xa_alloc(&ash_devices, &id, dev, XA_LIMIT(1, ASH_DEVICES_MAX - 1),
-		       GFP_KERNEL);
-	if (ret) {
-		kfree(dev);
-		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
 	}
+	strscpy(dev->backend, r->backend, sizeof(dev->backend));
 	dev->id = id;
+	/* Into the reserved slot: nothing to allocate, cannot fail. */
+	xa_store(&ash_devices, id, dev, GFP_KERNEL);
 	pr_info("device %u (%s): %llu MiB of %s memory registered\n", id,
 		dev->name, capacity >> 20, dev->backend);
 	return dev;
@@ -235,9 +254,12 @@ int ash_device_set_ioctl(struct file *file, void __user *uarg,
 	    d.job_timeout_ms < ASH_JOB_TIMEOUT_MS_MIN ||
 	    d.job_timeout_ms > ASH_JOB_TIMEOUT_MS_MAX : d.job_timeout_ms)
 		return -EINVAL;
+	mutex_lock(&ash_registry_lock);
 	dev = ash_device_lookup(d.device);
-	if (!dev)
+	if (!dev) {
+		mutex_unlock(&ash_registry_lock);
 		return -ENODEV;
+	}
 	spin_lock(&dev->sched_lock);
 	if (d.flags & ASH_DEVICE_SET_SLICE) {
 		WRITE_ONCE(dev->slice_us, d.slice_us);
@@ -247,5 +269,6 @@ int ash_device_set_ioctl(struct file *file, void __user *uarg,
 	if (d.flags & ASH_DEVICE_SET_JOB_TIMEOUT)
 		dev->job_timeout_ms = d.job_timeout_ms;
 	spin_unlock(&dev->sched_lock);
+	mutex_unlock(&ash_registry_lock);
 	return 0;
 }

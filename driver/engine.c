@@ -83,24 +83,26 @@ int ash_engine_attach_ioctl(struct file *file, void __user *uarg,
 		return ret;
 	if (a.flags || !ash_is_zero(a.reserved, sizeof(a.reserved)))
 		return -EINVAL;
+	mutex_lock(&ash_registry_lock);
 	dev = ash_device_lookup(a.device);
+	ret = -ENODEV;
 	if (!dev)
-		return -ENODEV;
+		goto out_unlock;
 	/* Its engine must hand over (or take back) its memory: register. */
+	ret = -EINVAL;
 	if (ash_device_has_arena(dev))
-		return -EINVAL;
+		goto out_unlock;
 	a.space_size = dev->space.size << PAGE_SHIFT;
 	ret = ash_copy_out(uarg, &a, sizeof(a));
 	if (ret)
-		return ret;
+		goto out_unlock;
 	ret = ash_engine_attach(file, dev, a.job_budget);
-	if (ret)
-		return ret;
 	/* An engine that maps the host pages runs on the host's CPUs. */
-	mutex_lock(&ash_registry_lock);
-	strscpy(dev->backend, "cpu", sizeof(dev->backend));
+	if (!ret)
+		strscpy(dev->backend, "cpu", sizeof(dev->backend));
+out_unlock:
 	mutex_unlock(&ash_registry_lock);
-	return 0;
+	return ret;
 }
 
 static bool ash_string_valid(const char *s, size_t size)
@@ -193,6 +195,9 @@ int ash_engine_register_ioctl(struct file *file, void __user *uarg,
 err_fd:
 	if (fd >= 0)
 		put_unused_fd(fd);
+	/* A failed registration changes nothing: not even a new device. */
+	if (created)
+		ash_device_unregister_new(dev);
 err_unlock:
 	mutex_unlock(&ash_registry_lock);
 	if (mem_file)

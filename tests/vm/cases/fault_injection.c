@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -82,6 +83,8 @@ static const struct {
 	  "device 0 goes at index 0 of an empty xarray: stored in the head, no node to allocate" },
 	{ "ash_buffer_alloc_ioctl:__xa_cmpxchg",
 	  "undo after a failed copy-out stores NULL: never allocates" },
+	{ "ash_device_register:xa_store",
+	  "stores a registered device into the slot its xa_alloc reserved: never allocates" },
 	{ "ash_engine_fault:vm_insert_page",
 	  "the engine's page fault: its failure is VM_FAULT_OOM, which sends the VM to the OOM killer instead of returning an error to check" },
 };
@@ -982,6 +985,194 @@ static long op_eng_close_run(void)
 	return ret;
 }
 
+/*
+ * Engine-owned devices: registering one (each attempt a new name, since a
+ * registration that succeeds makes a device for good), taking one back
+ * (the descriptor of its kept memory is installed), and allocating on one
+ * (a buffer with no pages and a scrub record).  A failed registration
+ * must leave no device behind and the taken-back device without engine.
+ */
+#define OWNED_MEM	(16 * MiB)
+#define OWNED_PART	"fi_owned"
+static int reg_try, owned_memfd = -1, owned_ctx = -1, owned_pass;
+static char reg_name[ASH_NAME_MAX], owned_dev[ASH_NAME_MAX];
+static uint32_t owned_h;
+
+static long owned_register(int fd, const char *name, int memfd,
+			   uint64_t size, int *kept_fd)
+{
+	struct ash_engine_register r;
+	long ret;
+
+	memset(&r, 0, sizeof(r));
+	r.mem_fd = memfd;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	strcpy(r.backend, "cpu");
+	r.mem_size = size;
+	r.gpu_numa_node = -1;
+	ret = vt_ioctl(fd, ASH_CTL_ENGINE_REGISTER, &r);
+	if (kept_fd)
+		*kept_fd = ret ? -1 : r.mem_fd;
+	return ret;
+}
+
+static long owned_info(const char *name, struct ash_device_info *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->flags = ASH_DEVICE_INFO_BY_NAME;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	return vt_ioctl(vt_ctl, ASH_CTL_DEVICE_INFO, d);
+}
+
+static void op_register_setup(void)
+{
+	snprintf(reg_name, sizeof(reg_name), "fi_reg%d", ++reg_try);
+	tmp_fd = open(VT_CTL_DEV, O_RDWR | O_CLOEXEC);
+	REQUIRE(tmp_fd >= 0, "open the control node");
+}
+
+static long op_register_run(void)
+{
+	return owned_register(tmp_fd, reg_name, owned_memfd, OWNED_MEM, NULL);
+}
+
+static bool op_register_check(const struct state *before, const char *what)
+{
+	struct ash_device_info d;
+
+	(void)before;
+	if (owned_info(reg_name, &d) != -ENODEV) {
+		FAIL("%s: device %s exists after its registration failed", what,
+		     reg_name);
+		return false;
+	}
+	return true;
+}
+
+static int kept_fd = -1, fillers[1024], nr_fillers;
+
+/*
+ * The descriptor of the kept memory allocates only when the fd table must
+ * grow: fill it up to its size (FDSize), so that the next descriptor needs
+ * a bigger table.
+ */
+static void op_take_back_setup(void)
+{
+	char line[128];
+	long size = 0;
+	FILE *f;
+	int fd;
+
+	op_attach_setup();
+	f = fopen("/proc/self/status", "r");
+	REQUIRE(f, "open /proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "FDSize: %ld", &size) == 1)
+			break;
+	fclose(f);
+	REQUIRE(size > 0, "FDSize in /proc/self/status");
+	nr_fillers = 0;
+	while (size <= 1024 && nr_fillers < 1024 && (fd = dup(0)) >= 0) {
+		fillers[nr_fillers++] = fd;
+		if (fd >= size - 1)
+			break;
+	}
+}
+
+static void fillers_close(void)
+{
+	while (nr_fillers)
+		close(fillers[--nr_fillers]);
+}
+
+static long op_take_back_run(void)
+{
+	return owned_register(tmp_fd, owned_dev, -1, 0, &kept_fd);
+}
+
+static void op_take_back_undo(void)
+{
+	if (kept_fd >= 0)
+		close(kept_fd);
+	kept_fd = -1;
+	fillers_close();
+	close_tmp();
+}
+
+static bool op_take_back_check(const struct state *before, const char *what)
+{
+	struct ash_device_info d;
+
+	(void)before;
+	if (owned_info(owned_dev, &d) || d.has_engine) {
+		FAIL("%s: device %s has an engine after the take-back failed",
+		     what, owned_dev);
+		return false;
+	}
+	return true;
+}
+
+static long op_owned_alloc_run(void)
+{
+	return vt_buf_alloc(owned_ctx, BUF_SIZE, &owned_h, NULL);
+}
+
+static void op_owned_alloc_undo(void)
+{
+	REQUIRE_OK(vt_buf_free(owned_ctx, owned_h), "free on the engine-owned device");
+}
+
+static bool op_owned_alloc_check(const struct state *before, const char *what)
+{
+	(void)before;
+	if (vt_part(OWNED_PART).mem_used || vt_part(OWNED_PART).nr_buffers) {
+		FAIL("%s: a failed allocation on %s left a charge", what,
+		     owned_dev);
+		return false;
+	}
+	return true;
+}
+
+/* The memory every registration of the case hands over. */
+static void owned_memfd_make(void)
+{
+	owned_memfd = (int)syscall(SYS_memfd_create, "fi", MFD_CLOEXEC);
+	REQUIRE(owned_memfd >= 0 && !ftruncate(owned_memfd, OWNED_MEM),
+		"a memfd of %llu bytes", (unsigned long long)OWNED_MEM);
+}
+
+/*
+ * Register a device (a new one each pass: devices last until the module
+ * goes), leave it without engine, and bind a context to a partition of it.
+ */
+static void owned_setup(void)
+{
+	struct ash_partition_params p;
+	struct ash_device_info d;
+	int fd;
+
+	/* Room for the fd table to grow (op_take_back_setup()). */
+	{
+		struct rlimit rl;
+
+		REQUIRE(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+		rl.rlim_cur = rl.rlim_max;
+		REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "setrlimit");
+	}
+	snprintf(owned_dev, sizeof(owned_dev), "fi_owned%d", ++owned_pass);
+	fd = open(VT_CTL_DEV, O_RDWR | O_CLOEXEC);
+	REQUIRE(fd >= 0, "open the control node");
+	REQUIRE_OK(owned_register(fd, owned_dev, owned_memfd, OWNED_MEM, NULL),
+		   "register the engine-owned device");
+	close(fd);
+	REQUIRE_OK(owned_info(owned_dev, &d), "info of the engine-owned device");
+	vt_params(&p, OWNED_PART, OWNED_MEM);
+	p.device = d.device;
+	REQUIRE_OK(vt_part_create(&p), "partition on the engine-owned device");
+	owned_ctx = vt_tenant_open(OWNED_PART);
+	REQUIRE(owned_ctx >= 0, "bind " OWNED_PART);
+}
+
 static long op_device_set_run(void)
 {
 	struct ash_device_set d;
@@ -1433,6 +1624,29 @@ static void sweep_ioctls(void)
 		  .run = op_close_run));
 	run_op(OP(.name = "engine close, job run", .setup = op_eng_close_setup,
 		  .run = op_eng_close_run));
+
+	/*
+	 * First, so that the first registration -- which makes the device
+	 * table's node, silently (GFP_NOWAIT) and then with a trace: a burst
+	 * fails both -- is among those swept.
+	 */
+	owned_memfd_make();
+	run_op(OP(.name = "engine register+", .setup = op_register_setup,
+		  .run = op_register_run, .undo = close_tmp,
+		  .check = op_register_check, .burst = true));
+	run_op(OP(.name = "engine register", .setup = op_register_setup,
+		  .run = op_register_run, .undo = close_tmp,
+		  .check = op_register_check));
+	owned_setup();
+	run_op(OP(.name = "engine take back", .setup = op_take_back_setup,
+		  .run = op_take_back_run, .undo = op_take_back_undo,
+		  .check = op_take_back_check));
+	run_op(OP(.name = "alloc, engine-owned", .run = op_owned_alloc_run,
+		  .undo = op_owned_alloc_undo, .check = op_owned_alloc_check));
+	close(owned_ctx);
+	owned_ctx = -1;
+	EXPECT_OK(vt_part_delete(OWNED_PART), "delete " OWNED_PART);
+	close(owned_memfd);
 
 	/* Everything goes; then nothing may be left. */
 	vt_buf_unmap(buf_map, BUF_SIZE);
