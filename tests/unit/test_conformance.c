@@ -290,6 +290,27 @@ struct gemm_case {
 	float alpha, beta;
 };
 
+/* @n random inputs as @dtype holds them in @raw, and exactly as f32. */
+static void random_input(uint32_t dtype, void *raw, float *f, uint64_t n)
+{
+	uint16_t *h = raw;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		float v = frand(2.0f);
+
+		if (dtype == ASH_OP_F16) {
+			h[i] = f32_to_f16(v);
+			f[i] = ash_f16_to_f32(h[i]);
+		} else if (dtype == ASH_OP_BF16) {
+			h[i] = f32_to_bf16(v);
+			f[i] = ash_bf16_to_f32(h[i]);
+		} else {
+			((float *)raw)[i] = f[i] = v;
+		}
+	}
+}
+
 static void gemm_one(struct bench *b, const struct gemm_case *t)
 {
 	bool ta = t->flags & ASH_GEMM_TRANS_A, tb = t->flags & ASH_GEMM_TRANS_B;
@@ -314,33 +335,8 @@ static void gemm_one(struct bench *b, const struct gemm_case *t)
 	uint32_t i, j, l;
 
 	assert_true(af && bf && c0 && c && araw && braw);
-	/* Inputs as the dtype holds them, and exactly as f32. */
-	for (i = 0; i < ar * lda; i++) {
-		float v = frand(2.0f);
-
-		if (t->dtype == ASH_OP_F16) {
-			((uint16_t *)araw)[i] = f32_to_f16(v);
-			af[i] = ash_f16_to_f32(((uint16_t *)araw)[i]);
-		} else if (t->dtype == ASH_OP_BF16) {
-			((uint16_t *)araw)[i] = f32_to_bf16(v);
-			af[i] = ash_bf16_to_f32(((uint16_t *)araw)[i]);
-		} else {
-			((float *)araw)[i] = af[i] = v;
-		}
-	}
-	for (i = 0; i < br * ldb; i++) {
-		float v = frand(2.0f);
-
-		if (t->dtype == ASH_OP_F16) {
-			((uint16_t *)braw)[i] = f32_to_f16(v);
-			bf[i] = ash_f16_to_f32(((uint16_t *)braw)[i]);
-		} else if (t->dtype == ASH_OP_BF16) {
-			((uint16_t *)braw)[i] = f32_to_bf16(v);
-			bf[i] = ash_bf16_to_f32(((uint16_t *)braw)[i]);
-		} else {
-			((float *)braw)[i] = bf[i] = v;
-		}
-	}
+	random_input(t->dtype, araw, af, (uint64_t)ar * lda);
+	random_input(t->dtype, braw, bf, (uint64_t)br * ldb);
 	for (i = 0; i < t->m * ldc; i++)
 		c0[i] = frand(1.0f);
 	put(b, A, araw, alen);
