@@ -19,9 +19,17 @@
  * are cudaMemcpyAsync from pageable memory); every other op needs its
  * operands in GPU memory and fails with -EOPNOTSUPP otherwise.
  *
- * Execution.  One stream; a job's commands are queued on it in order and
- * the job ends with a synchronisation (finish()), which reports the first
- * error and the job's device time, measured by CUDA events around it.
+ * Execution.  Two streams: copies between staging and GPU memory go on
+ * one, everything else on the other, so that a job's copies overlap its
+ * compute.  Order is kept where it matters: a command waits (on a CUDA
+ * event) for every earlier command of the job on the other stream whose
+ * ranges it conflicts with (either writes what the other touches).  The
+ * job ends with a synchronisation of both (finish()), which reports the
+ * first error and the job's device time, measured by CUDA events around
+ * it.  A copy of 1 MiB or more from or to staging memory registers that
+ * range with cuMemHostRegister for the job, so that it runs at PCIe speed
+ * (registered per job: a staging range can belong to someone else after
+ * the job), and falls back to a pageable copy where that fails.
  * GEMM is cublasGemmEx with f32 accumulation (CUBLAS_COMPUTE_32F: no TF32)
  * of f32, f16 or bf16 inputs; the other ops are the kernels below,
  * compiled for sm_80 and sm_90 with PTX for later GPUs.  Reductions
@@ -51,17 +59,34 @@ struct arena {
 	size_t alloc_size;
 };
 
+/* A command of the running job, for the ordering between the streams. */
+struct cmd_rec {
+	const uint8_t *p[ASH_CMD_MAX_OPERANDS];
+	uint64_t len[ASH_CMD_MAX_OPERANDS];
+	uint32_t flags[ASH_CMD_MAX_OPERANDS];
+	uint32_t n;
+	bool on_copy;
+};
+
+constexpr uint64_t PIN_MIN = 1 << 20;	/* copies worth registering */
+
 /* What the backend holds once open() has run; one GPU per engine. */
 struct gpu_state {
 	bool open;
 	CUdevice dev;
-	cudaStream_t stream;
+	cudaStream_t compute, copy;
 	cublasHandle_t blas;
-	cudaEvent_t start, stop;
+	cudaEvent_t start, stop, copies_done;
+	cudaEvent_t ev[ASH_JOB_MAX_COMMANDS];
 	bool timing;
 	/* Arenas created or imported: what is GPU memory. */
 	struct { uint8_t *base; uint64_t size; } arenas[4];
 	int first_error;	/* of the job, from run() */
+	/* The job's commands so far, and the staging ranges it pinned. */
+	struct cmd_rec recs[ASH_JOB_MAX_COMMANDS];
+	uint32_t nr_recs;
+	void *pinned[ASH_JOB_MAX_COMMANDS];
+	uint32_t nr_pinned;
 } g;
 
 int from_cuda(cudaError_t e)
@@ -188,10 +213,18 @@ int cuda_open(unsigned int gpu, struct ash_gpu_desc *desc, char *why,
 			 gpu, prop.name);
 		return -EOPNOTSUPP;
 	}
-	if (cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking) ||
+	bool events = true;
+
+	for (auto &e : g.ev)
+		events = events && !cudaEventCreateWithFlags(
+					   &e, cudaEventDisableTiming);
+	if (!events ||
+	    cudaStreamCreateWithFlags(&g.compute, cudaStreamNonBlocking) ||
+	    cudaStreamCreateWithFlags(&g.copy, cudaStreamNonBlocking) ||
 	    cudaEventCreate(&g.start) || cudaEventCreate(&g.stop) ||
+	    cudaEventCreateWithFlags(&g.copies_done, cudaEventDisableTiming) ||
 	    cublasCreate(&g.blas) != CUBLAS_STATUS_SUCCESS ||
-	    cublasSetStream(g.blas, g.stream) != CUBLAS_STATUS_SUCCESS ||
+	    cublasSetStream(g.blas, g.compute) != CUBLAS_STATUS_SUCCESS ||
 	    cublasSetMathMode(g.blas, CUBLAS_PEDANTIC_MATH) !=
 	    CUBLAS_STATUS_SUCCESS) {
 		snprintf(why, why_len,
@@ -338,7 +371,7 @@ void cuda_mem_close(struct ash_backend_mem *m)
 	struct arena *a = static_cast<struct arena *>(m->priv);
 
 	if (a) {
-		cudaStreamSynchronize(g.stream);
+		cudaDeviceSynchronize();
 		arena_forget(m->base);
 		cuMemUnmap(a->ptr, a->alloc_size);
 		cuMemAddressFree(a->ptr, a->alloc_size);
@@ -359,16 +392,29 @@ int cuda_scrub(struct ash_backend_mem *m, uint64_t off, uint64_t len)
 	if (off > m->size || len > m->size - off)
 		return -EFAULT;
 	ret = from_cu(cuMemsetD8Async(reinterpret_cast<CUdeviceptr>(m->base + off),
-				      0, len, g.stream));
+				      0, len, g.compute));
 	if (!ret)
-		ret = from_cuda(cudaStreamSynchronize(g.stream));
+		ret = from_cuda(cudaStreamSynchronize(g.compute));
 	return ret;
+}
+
+/* Both streams, done: before the CPU touches memory a job may use. */
+int sync_all(void)
+{
+	int ret = from_cuda(cudaStreamSynchronize(g.copy));
+	int ret2 = from_cuda(cudaStreamSynchronize(g.compute));
+
+	return ret ? ret : ret2;
 }
 
 void cuda_begin(void)
 {
 	g.first_error = 0;
-	g.timing = cudaEventRecord(g.start, g.stream) == cudaSuccess;
+	g.nr_recs = 0;
+	g.nr_pinned = 0;
+	/* The copy stream starts with the job too: after the start mark. */
+	g.timing = cudaEventRecord(g.start, g.compute) == cudaSuccess &&
+		   cudaStreamWaitEvent(g.copy, g.start, 0) == cudaSuccess;
 }
 
 int cuda_finish(uint64_t *device_ns)
@@ -377,15 +423,90 @@ int cuda_finish(uint64_t *device_ns)
 	int ret;
 
 	*device_ns = 0;
-	if (g.timing && cudaEventRecord(g.stop, g.stream) != cudaSuccess)
+	/* The stop mark after both streams' work. */
+	if (g.timing &&
+	    (cudaEventRecord(g.copies_done, g.copy) != cudaSuccess ||
+	     cudaStreamWaitEvent(g.compute, g.copies_done, 0) != cudaSuccess ||
+	     cudaEventRecord(g.stop, g.compute) != cudaSuccess))
 		g.timing = false;
-	ret = from_cuda(cudaStreamSynchronize(g.stream));
+	ret = sync_all();
+	while (g.nr_pinned)
+		cuMemHostUnregister(g.pinned[--g.nr_pinned]);
 	if (!ret && g.timing &&
 	    cudaEventElapsedTime(&ms, g.start, g.stop) == cudaSuccess)
 		*device_ns = (uint64_t)((double)ms * 1e6);
 	if (!ret)
 		ret = g.first_error;
+	g.nr_recs = 0;
 	return ret;
+}
+
+bool overlap(const uint8_t *a, uint64_t al, const uint8_t *b, uint64_t bl)
+{
+	return a < b + bl && b < a + al;
+}
+
+/* Does @r conflict with the command @a (one writes what the other uses)? */
+bool conflicts(const struct cmd_rec &r, const struct ash_op_args *a,
+	       void *const p[])
+{
+	for (uint32_t i = 0; i < r.n; i++)
+		for (uint32_t j = 0; j < a->cmd->nr_operands; j++) {
+			const struct ash_operand *o = &a->cmd->operands[j];
+
+			if (((r.flags[i] | o->flags) & ASH_OPERAND_WRITE) &&
+			    overlap(r.p[i], r.len[i],
+				    static_cast<const uint8_t *>(p[j]),
+				    o->length))
+				return true;
+		}
+	return false;
+}
+
+/*
+ * The stream for command @a (the copy stream for @copy), made to wait for
+ * the earlier commands of the job on the other stream it conflicts with.
+ */
+cudaStream_t order(const struct ash_op_args *a, void *const p[], bool copy)
+{
+	cudaStream_t st = copy ? g.copy : g.compute;
+
+	for (uint32_t k = 0; k < g.nr_recs; k++)
+		if (g.recs[k].on_copy != copy && conflicts(g.recs[k], a, p))
+			cudaStreamWaitEvent(st, g.ev[k], 0);
+	return st;
+}
+
+/* Command @a is queued on @st: mark it, for the commands after it. */
+void queued(const struct ash_op_args *a, void *const p[], cudaStream_t st)
+{
+	struct cmd_rec *r;
+
+	if (g.nr_recs == ASH_JOB_MAX_COMMANDS)
+		return;		/* a job has no more; run_job checked */
+	r = &g.recs[g.nr_recs];
+	r->n = a->cmd->nr_operands;
+	r->on_copy = st == g.copy;
+	for (uint32_t i = 0; i < r->n; i++) {
+		r->p[i] = static_cast<const uint8_t *>(p[i]);
+		r->len[i] = a->cmd->operands[i].length;
+		r->flags[i] = a->cmd->operands[i].flags;
+	}
+	cudaEventRecord(g.ev[g.nr_recs++], st);
+}
+
+/* Pin staging range [@p, @p + @len) for the job, if worth it and possible. */
+void pin_for_job(const void *p, uint64_t len)
+{
+	uintptr_t lo = reinterpret_cast<uintptr_t>(p) & ~(uintptr_t)4095;
+	uintptr_t hi = (reinterpret_cast<uintptr_t>(p) + len + 4095) &
+		       ~(uintptr_t)4095;
+
+	if (len < PIN_MIN || g.nr_pinned == ASH_JOB_MAX_COMMANDS)
+		return;
+	if (cuMemHostRegister(reinterpret_cast<void *>(lo), hi - lo, 0) ==
+	    CUDA_SUCCESS)
+		g.pinned[g.nr_pinned++] = reinterpret_cast<void *>(lo);
 }
 
 /* ---- kernels ---- */
@@ -605,25 +726,36 @@ int run_copy(const struct ash_op_args *a, void *const p[])
 	void *tmp;
 	int ret;
 
-	/* memmove semantics: overlapping GPU ranges go through scratch. */
-	if (on_gpu(d, len) && on_gpu(s, len) && d < s + len && s < d + len &&
-	    d != s) {
-		ret = from_cuda(cudaMallocAsync(&tmp, len, g.stream));
-		if (ret)
-			return ret;
-		cudaMemcpyAsync(tmp, s, len, cudaMemcpyDeviceToDevice, g.stream);
-		cudaMemcpyAsync(d, tmp, len, cudaMemcpyDeviceToDevice, g.stream);
-		cudaFreeAsync(tmp, g.stream);
-		return launched();
-	}
+	cudaStream_t st;
+
 	if (!on_gpu(d, len) && !on_gpu(s, len)) {
 		/* Host to host: after what is queued, on the CPU. */
-		ret = from_cuda(cudaStreamSynchronize(g.stream));
+		ret = sync_all();
 		if (!ret)
 			memmove(d, s, len);
 		return ret;
 	}
-	cudaMemcpyAsync(d, s, len, cudaMemcpyDefault, g.stream);
+	/* memmove semantics: overlapping GPU ranges go through scratch. */
+	if (on_gpu(d, len) && on_gpu(s, len)) {
+		st = order(a, p, false);
+		if (overlap(d, len, s, len) && d != s) {
+			ret = from_cuda(cudaMallocAsync(&tmp, len, st));
+			if (ret)
+				return ret;
+			cudaMemcpyAsync(tmp, s, len, cudaMemcpyDeviceToDevice, st);
+			cudaMemcpyAsync(d, tmp, len, cudaMemcpyDeviceToDevice, st);
+			cudaFreeAsync(tmp, st);
+		} else {
+			cudaMemcpyAsync(d, s, len, cudaMemcpyDeviceToDevice, st);
+		}
+		queued(a, p, st);
+		return launched();
+	}
+	/* Between staging and the GPU: on the copy stream, pinned. */
+	pin_for_job(on_gpu(d, len) ? s : d, len);
+	st = order(a, p, true);
+	cudaMemcpyAsync(d, s, len, cudaMemcpyDefault, st);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -634,13 +766,17 @@ int run_fill(const struct ash_op_args *a, void *const p[])
 	uint32_t *d = static_cast<uint32_t *>(p[0]);
 	int ret;
 
+	cudaStream_t st;
+
 	if (!on_gpu(d, n * 4)) {
-		ret = from_cuda(cudaStreamSynchronize(g.stream));
+		ret = sync_all();
 		for (uint64_t i = 0; !ret && i < n; i++)
 			d[i] = v;
 		return ret;
 	}
-	k_fill<<<blocks_for(n), THREADS, 0, g.stream>>>(d, v, n);
+	st = order(a, p, false);
+	k_fill<<<blocks_for(n), THREADS, 0, st>>>(d, v, n);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -662,6 +798,7 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
+	order(a, p, false);	/* cuBLAS is on the compute stream */
 	int ret = from_blas(cublasGemmEx(
 		g.blas,
 		gp->flags & ASH_GEMM_TRANS_B ? CUBLAS_OP_T : CUBLAS_OP_N,
@@ -672,6 +809,8 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 		CUBLAS_GEMM_DEFAULT));
 	if (ret && !g.first_error)
 		g.first_error = ret;
+	if (!ret)
+		queued(a, p, g.compute);
 	return ret;
 }
 
@@ -682,9 +821,11 @@ int binary(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
-	K<<<blocks_for(n), THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	K<<<blocks_for(n), THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
 		static_cast<const float *>(p[2]), n);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -695,8 +836,10 @@ int unary(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
-	K<<<blocks_for(n), THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	K<<<blocks_for(n), THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]), n);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -706,9 +849,11 @@ int run_rmsnorm(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
-	k_rmsnorm<<<r->rows, THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	k_rmsnorm<<<r->rows, THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
 		static_cast<const float *>(p[2]), r->cols, r->eps);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -718,9 +863,11 @@ int run_softmax(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
-	k_softmax<<<r->rows, THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	k_softmax<<<r->rows, THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
 		r->cols);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -731,9 +878,11 @@ int run_rope(const struct ash_op_args *a, void *const p[])
 
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
-	k_rope<<<blocks_for(n), THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	k_rope<<<blocks_for(n), THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
 		r->tokens, r->heads, r->head_dim, r->pos0, r->theta);
+	queued(a, p, st);
 	return launched();
 }
 
@@ -752,16 +901,18 @@ int run_embedding(const struct ash_op_args *a, void *const p[])
 	if (!bad && cudaMallocHost(&bad, sizeof(*bad)) != cudaSuccess)
 		return -ENOMEM;
 	*bad = 0;
-	k_check_ids<<<blocks_for(e->nr_ids), THREADS, 0, g.stream>>>(
+	cudaStream_t st = order(a, p, false);
+	k_check_ids<<<blocks_for(e->nr_ids), THREADS, 0, st>>>(
 		static_cast<const uint32_t *>(p[2]), e->nr_ids, e->vocab, bad);
-	ret = from_cuda(cudaStreamSynchronize(g.stream));
+	ret = from_cuda(cudaStreamSynchronize(st));
 	if (ret)
 		return ret;
 	if (*bad)
 		return -EINVAL;
-	k_embedding<<<e->nr_ids, THREADS, 0, g.stream>>>(
+	k_embedding<<<e->nr_ids, THREADS, 0, st>>>(
 		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
 		static_cast<const uint32_t *>(p[2]), e->dim, e->vocab);
+	queued(a, p, st);
 	return launched();
 }
 
