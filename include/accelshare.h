@@ -201,6 +201,10 @@ int ash_op_silu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		const struct ash_tensor_ref *in);
 int ash_op_gelu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		const struct ash_tensor_ref *in);
+/* The exact GELU, x * Phi(x) with erf (BERT's); ash_op_gelu is the tanh
+ * approximation (GPT-2's). */
+int ash_op_gelu_erf(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		    const struct ash_tensor_ref *in);
 
 /*
  * Row ops, f32, dense; out has in's shape and may be in itself.
@@ -212,6 +216,17 @@ int ash_op_rmsnorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		   const struct ash_tensor_ref *weight, float eps);
 int ash_op_softmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		   const struct ash_tensor_ref *in);
+/* Per row: (in - mean) / sqrt(variance + eps) * weight + bias (f32, dense;
+ * weight and bias of cols elements; the population variance). */
+int ash_op_layernorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		     const struct ash_tensor_ref *in,
+		     const struct ash_tensor_ref *weight,
+		     const struct ash_tensor_ref *bias, float eps);
+/* Per row of @in (f32, dense), the index of its first largest element into
+ * @out (ASH_DTYPE_U32, rows x 1); NaNs are never the largest, and a row of
+ * NaNs gives 0.  Greedy decoding over logits. */
+int ash_op_argmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		  const struct ash_tensor_ref *in);
 /*
  * Rotary position embedding of in, f32 [tokens][heads][head_dim] dense
  * (tokens * heads * head_dim elements, head_dim even), token t at position

@@ -744,31 +744,52 @@ int ash_op_gelu(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 	return eltwise(cb, ASH_OP_GELU, ASH_COST_GELU, out, in, NULL);
 }
 
+int ash_op_gelu_erf(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		    const struct ash_tensor_ref *in)
+{
+	return eltwise(cb, ASH_OP_GELU_ERF, ASH_COST_GELU_ERF, out, in, NULL);
+}
+
 /* Row ops: blocks of whole rows. */
 
+/*
+ * @outr gets one row per row of @inr (ARGMAX: one u32 per row, rows x 1),
+ * in tiles of whole rows; @vec[0..@nvec) are row vectors read once per
+ * tile (RMSNORM's weight, LAYERNORM's weight and bias).
+ */
 static int record_rows(struct ash_cmdbuf *cb, uint32_t opcode,
 		       uint64_t flops, const struct ash_tensor_ref *outr,
 		       const struct ash_tensor_ref *inr,
-		       const struct ash_tensor_ref *wr, float eps)
+		       const struct ash_tensor_ref *const *vec, uint32_t nvec,
+		       float eps)
 {
+	bool argmax = opcode == ASH_OP_ARGMAX;
 	struct ash_rows_params p;
 	struct mark m = mark_of(cb);
 	struct ash_command cmd;
-	struct tref out, in, w;
-	uint64_t row_cost, fixed, rows, r0, nr, row_bytes;
+	struct tref out, in, v[2];
+	uint64_t row_cost, fixed, rows, r0, nr, row_bytes, out_row;
+	uint32_t i;
 	int ret;
 
-	if (ref_check_f32(cb, outr, &out) || ref_check_f32(cb, inr, &in) ||
-	    (wr && ref_check_f32(cb, wr, &w)))
+	if ((argmax ? ref_check(cb, outr, DT(ASH_DTYPE_U32), &out) ||
+		      !out.dense : ref_check_f32(cb, outr, &out)) ||
+	    ref_check_f32(cb, inr, &in))
 		return -EINVAL;
-	if (out.rows != in.rows || out.cols != in.cols ||
-	    !inplace_or_apart(&out, &in) ||
-	    (wr && (w.count != in.cols || tref_overlap(&out, &w))) ||
+	for (i = 0; i < nvec; i++)
+		if (ref_check_f32(cb, vec[i], &v[i]) ||
+		    v[i].count != in.cols || tref_overlap(&out, &v[i]))
+			return -EINVAL;
+	if (out.rows != in.rows || out.cols != (argmax ? 1 : in.cols) ||
+	    (argmax ? tref_overlap(&out, &in) : !inplace_or_apart(&out, &in)) ||
 	    !(eps >= 0.0f) || isinf(eps))
 		return -EINVAL;
 	row_bytes = (uint64_t)in.cols * 4;
-	row_cost = ash_cost_mul(in.cols, 8 + flops);
-	fixed = wr ? row_bytes : 0;
+	out_row = argmax ? 4 : row_bytes;
+	row_cost = argmax ?
+		   ash_cost_add(ash_cost_mul(in.cols, 4 + flops), 4) :
+		   ash_cost_mul(in.cols, 8 + flops);
+	fixed = row_bytes * nvec;
 	rows = per_tile(row_cost, fixed);
 	if (!rows)		/* a row is never cut */
 		return -E2BIG;
@@ -780,12 +801,12 @@ static int record_rows(struct ash_cmdbuf *cb, uint32_t opcode,
 		p.eps = eps;
 		cmd_init(&cmd, opcode, &p, sizeof(p));
 		cmd_operand(&cmd, out.buf, ASH_OPERAND_WRITE,
-			    out.off + r0 * row_bytes, nr * row_bytes);
+			    out.off + r0 * out_row, nr * out_row);
 		cmd_operand(&cmd, in.buf, ASH_OPERAND_READ,
 			    in.off + r0 * row_bytes, nr * row_bytes);
-		if (wr)
-			cmd_operand(&cmd, w.buf, ASH_OPERAND_READ, w.off,
-				    w.len);
+		for (i = 0; i < nvec; i++)
+			cmd_operand(&cmd, v[i].buf, ASH_OPERAND_READ, v[i].off,
+				    v[i].len);
 		ret = push_cmd(cb, &cmd);
 		if (ret) {
 			rollback(cb, &m);
@@ -804,8 +825,39 @@ int ash_op_rmsnorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 
 	if (!cb || !weight)
 		return -EINVAL;
-	ret = record_rows(cb, ASH_OP_RMSNORM, ASH_COST_RMSNORM, out, in, weight,
-			  eps);
+	ret = record_rows(cb, ASH_OP_RMSNORM, ASH_COST_RMSNORM, out, in,
+			  &weight, 1, eps);
+	errno = saved_errno;
+	return ret;
+}
+
+int ash_op_layernorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		     const struct ash_tensor_ref *in,
+		     const struct ash_tensor_ref *weight,
+		     const struct ash_tensor_ref *bias, float eps)
+{
+	const struct ash_tensor_ref *vec[2] = { weight, bias };
+	int saved_errno = errno;
+	int ret;
+
+	if (!cb || !weight || !bias)
+		return -EINVAL;
+	ret = record_rows(cb, ASH_OP_LAYERNORM, ASH_COST_LAYERNORM, out, in,
+			  vec, 2, eps);
+	errno = saved_errno;
+	return ret;
+}
+
+int ash_op_argmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		  const struct ash_tensor_ref *in)
+{
+	int saved_errno = errno;
+	int ret;
+
+	if (!cb)
+		return -EINVAL;
+	ret = record_rows(cb, ASH_OP_ARGMAX, ASH_COST_ARGMAX, out, in, NULL, 0,
+			  0.0f);
 	errno = saved_errno;
 	return ret;
 }
@@ -818,7 +870,7 @@ int ash_op_softmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 
 	if (!cb)
 		return -EINVAL;
-	ret = record_rows(cb, ASH_OP_SOFTMAX, ASH_COST_SOFTMAX, out, in, NULL,
+	ret = record_rows(cb, ASH_OP_SOFTMAX, ASH_COST_SOFTMAX, out, in, NULL, 0,
 			  0.0f);
 	errno = saved_errno;
 	return ret;

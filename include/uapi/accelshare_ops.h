@@ -32,6 +32,10 @@ enum ash_opcode {
 	ASH_OP_SOFTMAX,		/* [out W, in R], struct ash_rows_params */
 	ASH_OP_ROPE,		/* [out W, in R], struct ash_rope_params */
 	ASH_OP_EMBEDDING,	/* [out W, table R, ids R], struct ash_embedding_params */
+	/* Appended: opcodes are ABI. */
+	ASH_OP_GELU_ERF,	/* [out W, in R], struct ash_eltwise_params */
+	ASH_OP_LAYERNORM,	/* [out W, in R, weight R, bias R], struct ash_rows_params */
+	ASH_OP_ARGMAX,		/* [out W (u32 per row), in R], struct ash_rows_params */
 	ASH_OP_COUNT,
 };
 
@@ -60,9 +64,16 @@ struct ash_eltwise_params {
 	__u64 count;		/* f32 elements */
 };
 
+/*
+ * RMSNORM: out = in / sqrt(mean(in^2) + eps) * weight, per row.
+ * LAYERNORM: out = (in - mean) / sqrt(var + eps) * weight + bias, per row
+ * (the population variance).  SOFTMAX, ARGMAX: eps must be 0.  ARGMAX
+ * writes per row the u32 index of the first largest element, NaNs
+ * ignored (0 for a row of NaNs).
+ */
 struct ash_rows_params {
 	__u32 rows, cols;	/* f32 */
-	float eps;		/* RMSNORM */
+	float eps;		/* RMSNORM, LAYERNORM */
 	__u32 pad;
 };
 

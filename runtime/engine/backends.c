@@ -43,6 +43,7 @@ static const struct ash_backend *load_plugin(const char *name, char *why,
 {
 	const struct ash_backend *be;
 	char path[PATH_MAX + 64];
+	uint32_t op;
 	void *h;
 
 	if (plugin_path(name, path, sizeof(path))) {
@@ -71,6 +72,14 @@ static const struct ash_backend *load_plugin(const char *name, char *why,
 		dlclose(h);
 		return NULL;
 	}
+	for (op = 0; op < ASH_OP_COUNT; op++)
+		if (!be->run[op]) {
+			snprintf(why, why_len,
+				 "%s has no %s op: it was built for another op table.",
+				 path, ash_optable_name(op));
+			dlclose(h);
+			return NULL;
+		}
 	return be;
 }
 

@@ -269,6 +269,12 @@ static uint64_t eltwise_flops(uint32_t opcode)
 		return ASH_COST_RMSNORM;
 	case ASH_OP_SOFTMAX:
 		return ASH_COST_SOFTMAX;
+	case ASH_OP_GELU_ERF:
+		return ASH_COST_GELU_ERF;
+	case ASH_OP_LAYERNORM:
+		return ASH_COST_LAYERNORM;
+	case ASH_OP_ARGMAX:
+		return ASH_COST_ARGMAX;
 	}
 	return 0;
 }
@@ -298,10 +304,17 @@ static uint64_t cost_eltwise(const struct ash_op_args *a)
 
 /* ---- per-row ---- */
 
+/* Row vectors a row op reads once for all rows: weight, bias. */
+static uint32_t row_vectors(uint32_t opcode)
+{
+	return opcode == ASH_OP_RMSNORM ? 1 : opcode == ASH_OP_LAYERNORM ? 2 : 0;
+}
+
 static int check_rows(struct ash_op_args *a)
 {
 	const struct ash_rows_params *r = &a->u.rows;
-	bool norm = a->cmd->opcode == ASH_OP_RMSNORM;
+	uint32_t op = a->cmd->opcode, vecs = row_vectors(op), i;
+	bool norm = vecs > 0, argmax = op == ASH_OP_ARGMAX;
 	uint64_t elems = (uint64_t)r->rows * r->cols;	/* < 2^64 */
 
 	if (r->pad || !r->rows || !r->cols)
@@ -310,26 +323,32 @@ static int check_rows(struct ash_op_args *a)
 		return -EINVAL;
 	if (!norm && signbit(r->eps))		/* -0.0: not all-zero bits */
 		return -EINVAL;
-	if (fits(a, 0, elems, 4) || fits(a, 1, elems, 4) ||
+	/* ARGMAX writes one u32 a row, into memory apart from its input. */
+	if (fits(a, 0, argmax ? r->rows : elems, 4) || fits(a, 1, elems, 4) ||
 	    !aligned(a, 0, 4) || !aligned(a, 1, 4) ||
-	    !same_or_disjoint(a, 0, 1))
+	    !(argmax ? disjoint(a, 0, 1) : same_or_disjoint(a, 0, 1)))
 		return -EINVAL;
-	if (norm && (fits(a, 2, r->cols, 4) || !aligned(a, 2, 4) ||
-		     !disjoint(a, 0, 2)))
-		return -EINVAL;
+	for (i = 2; i < 2 + vecs; i++)
+		if (fits(a, (int)i, r->cols, 4) || !aligned(a, (int)i, 4) ||
+		    !disjoint(a, 0, (int)i))
+			return -EINVAL;
 	return 0;
 }
 
-/* Each row: 8 bytes an element read and written plus the arithmetic;
- * RMSNORM reads its weight row once. */
+/*
+ * Each row: 4 bytes an element read, 4 written (ARGMAX: 4 a row), plus
+ * the arithmetic; weight and bias rows are read once.
+ */
 static uint64_t cost_rows(const struct ash_op_args *a)
 {
 	const struct ash_rows_params *r = &a->u.rows;
-	uint64_t row = ash_cost_mul(r->cols, 8 + eltwise_flops(a->cmd->opcode));
+	uint32_t op = a->cmd->opcode;
+	uint64_t row = op == ASH_OP_ARGMAX ?
+		       ash_cost_add(ash_cost_mul(r->cols, 4 + ASH_COST_ARGMAX), 4) :
+		       ash_cost_mul(r->cols, 8 + eltwise_flops(op));
 
 	return ash_cost_add(ash_cost_mul(r->rows, row),
-			    a->cmd->opcode == ASH_OP_RMSNORM ?
-			    (uint64_t)r->cols * 4 : 0);
+			    (uint64_t)r->cols * 4 * row_vectors(op));
 }
 
 /* ---- RoPE ---- */
@@ -416,6 +435,15 @@ static const struct ash_op_desc ops[ASH_OP_COUNT] = {
 	[ASH_OP_EMBEDDING] = { "embedding", 3, ELT3,
 			       sizeof(struct ash_embedding_params),
 			       check_embedding, cost_embedding },
+	[ASH_OP_GELU_ERF] = { "gelu_erf", 2, ELT2,
+			      sizeof(struct ash_eltwise_params),
+			      check_eltwise, cost_eltwise },
+	[ASH_OP_LAYERNORM] = { "layernorm", 4, { OUT, IN, IN, IN },
+			       sizeof(struct ash_rows_params), check_rows,
+			       cost_rows },
+	[ASH_OP_ARGMAX] = { "argmax", 2, ELT2,
+			    sizeof(struct ash_rows_params), check_rows,
+			    cost_rows },
 };
 
 const struct ash_op_desc *ash_optable_desc(uint32_t opcode)

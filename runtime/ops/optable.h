@@ -40,6 +40,9 @@ enum ash_op_role {
 #define ASH_COST_RMSNORM	4
 #define ASH_COST_SOFTMAX	4
 #define ASH_COST_ROPE		6
+#define ASH_COST_GELU_ERF	12
+#define ASH_COST_LAYERNORM	6
+#define ASH_COST_ARGMAX		1
 
 /**
  * struct ash_op_args - a command checked against the op table

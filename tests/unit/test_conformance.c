@@ -17,7 +17,8 @@
  *   GEMM (f32 accumulation of f32, f16 or bf16 inputs, which convert to f32
  *     exactly): (k + 2) * 2^-23 of sum |alpha a b| + |beta c|, the bound of
  *     any summation order in f32.
- *   SILU, GELU, RMSNORM, SOFTMAX: 1e-5 relative plus 1e-6 absolute.
+ *   SILU, GELU, GELU_ERF, RMSNORM, SOFTMAX: 1e-5 relative plus 1e-6
+ *     absolute; LAYERNORM 1e-5 relative plus 1e-5 absolute; ARGMAX exact.
  *   ROPE: 1e-5 of max |x| of the pair, positions up to 10^5 (angles must be
  *     computed in double).
  *
@@ -454,6 +455,8 @@ static double ref_unary(uint32_t op, double x)
 {
 	if (op == ASH_OP_SILU)
 		return x / (1.0 + exp(-x));
+	if (op == ASH_OP_GELU_ERF)
+		return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
 	/* GELU, the tanh approximation the op set defines. */
 	return 0.5 * x * (1.0 + tanh(0.7978845608028654 *
 				     (x + 0.044715 * x * x * x)));
@@ -463,7 +466,7 @@ static void eltwise(void **state)
 {
 	static const uint64_t counts[] = { 1, 7, 1000, 65537, 1000003 };
 	static const uint32_t ops[] = { ASH_OP_ADD, ASH_OP_MUL, ASH_OP_SILU,
-					ASH_OP_GELU };
+					ASH_OP_GELU, ASH_OP_GELU_ERF };
 	struct bench *b = bench_for(state);
 	float *x = malloc(1000003 * 4), *y = malloc(1000003 * 4);
 	float *o = malloc(1000003 * 4);
@@ -475,7 +478,7 @@ static void eltwise(void **state)
 		x[i] = frand(8.0f);
 		y[i] = frand(8.0f);
 	}
-	for (oi = 0; oi < 4; oi++) {
+	for (oi = 0; oi < sizeof(ops) / sizeof(ops[0]); oi++) {
 		for (ci = 0; ci < sizeof(counts) / sizeof(counts[0]); ci++) {
 			struct ash_eltwise_params p = { .count = counts[ci] };
 			bool binary = ops[oi] == ASH_OP_ADD || ops[oi] == ASH_OP_MUL;
@@ -564,6 +567,104 @@ static void rows(void **state)
 	}
 	free(x);
 	free(w);
+	free(o);
+}
+
+/* LAYERNORM (weight, bias) and ARGMAX (u32 per row, ties, NaNs). */
+static void layernorm_argmax(void **state)
+{
+	static const uint32_t shapes[][2] = { { 1, 1 }, { 3, 7 }, { 5, 384 },
+					      { 2, 50003 } };
+	struct bench *b = bench_for(state);
+	float *x = malloc(200000 * 4), *w = malloc(50003 * 4);
+	float *bias = malloc(50003 * 4), *o = malloc(200000 * 4);
+	uint32_t idx[8];
+	size_t s;
+	uint32_t r, j;
+
+	assert_true(x && w && bias && o);
+	for (j = 0; j < 200000; j++)
+		x[j] = frand(6.0f) + 3.0f;	/* a mean far from 0 */
+	for (j = 0; j < 50003; j++) {
+		w[j] = frand(2.0f);
+		bias[j] = frand(1.0f);
+	}
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		struct ash_rows_params p = { .rows = shapes[s][0],
+					     .cols = shapes[s][1],
+					     .eps = 1e-12f };
+		uint64_t n = (uint64_t)p.rows * p.cols;
+		uint64_t X = GUARD, W = X + n * 4 + 64, B = W + p.cols * 4 + 64;
+		uint64_t O = HALF + GUARD;
+		struct ash_command c;
+
+		put(b, X, x, n * 4);
+		put(b, W, w, p.cols * 4);
+		put(b, B, bias, p.cols * 4);
+		guard_set(b, O, n * 4);
+		memset(&c, 0, sizeof(c));
+		c.opcode = ASH_OP_LAYERNORM;
+		operand(&c, ASH_OPERAND_WRITE, O, n * 4);
+		operand(&c, ASH_OPERAND_READ, X, n * 4);
+		operand(&c, ASH_OPERAND_READ, W, p.cols * 4);
+		operand(&c, ASH_OPERAND_READ, B, p.cols * 4);
+		assert_int_equal(exec(b, &c, &p, sizeof(p)), 0);
+		guard_check(b, O, n * 4, o);
+		for (r = 0; r < p.rows; r++) {
+			const float *in = x + (uint64_t)r * p.cols;
+			double mean = 0, var = 0, scale;
+
+			for (j = 0; j < p.cols; j++)
+				mean += in[j];
+			mean /= p.cols;
+			for (j = 0; j < p.cols; j++)
+				var += (in[j] - mean) * (in[j] - mean);
+			scale = 1.0 / sqrt(var / p.cols + (double)p.eps);
+			for (j = 0; j < p.cols; j++)
+				if (!close_to(o[(uint64_t)r * p.cols + j],
+					      (in[j] - mean) * scale * w[j] + bias[j],
+					      1e-5, 1e-5))
+					fail_msg("%s: layernorm %ux%u: [%u][%u]",
+						 b->be->name, p.rows, p.cols, r, j);
+		}
+	}
+	/* ARGMAX: rows with the largest first, last, twice, after NaNs, and
+	 * all NaN (0). */
+	{
+		struct ash_rows_params p = { .rows = 6, .cols = 1000 };
+		uint64_t X = GUARD, O = HALF + GUARD;
+		static const uint32_t want[6] = { 0, 999, 10, 500, 0, 3 };
+		struct ash_command c;
+
+		for (r = 0; r < 6; r++)
+			for (j = 0; j < 1000; j++)
+				x[r * 1000 + j] = frand(1.0f);
+		x[0] = 5.0f;
+		x[1000 + 999] = 5.0f;
+		x[2000 + 10] = x[2000 + 20] = 5.0f;	/* the first wins */
+		for (j = 0; j < 500; j++)
+			x[3000 + j] = NAN;
+		x[3000 + 500] = 5.0f;
+		for (j = 0; j < 1000; j++)
+			x[4000 + j] = NAN;
+		x[5000 + 3] = 7.0f;
+		x[5000 + 4] = NAN;
+		put(b, X, x, 6000 * 4);
+		guard_set(b, O, 6 * 4);
+		memset(&c, 0, sizeof(c));
+		c.opcode = ASH_OP_ARGMAX;
+		operand(&c, ASH_OPERAND_WRITE, O, 6 * 4);
+		operand(&c, ASH_OPERAND_READ, X, 6000 * 4);
+		assert_int_equal(exec(b, &c, &p, sizeof(p)), 0);
+		guard_check(b, O, 6 * 4, idx);
+		for (r = 0; r < 6; r++)
+			if (idx[r] != want[r])
+				fail_msg("%s: argmax row %u: %u, not %u",
+					 b->be->name, r, idx[r], want[r]);
+	}
+	free(x);
+	free(w);
+	free(bias);
 	free(o);
 }
 
@@ -681,6 +782,7 @@ int main(void)
 		cmocka_unit_test_prestate(gemms, b), \
 		cmocka_unit_test_prestate(eltwise, b), \
 		cmocka_unit_test_prestate(rows, b), \
+		cmocka_unit_test_prestate(layernorm_argmax, b), \
 		cmocka_unit_test_prestate(rope, b), \
 		cmocka_unit_test_prestate(embedding, b), \
 		cmocka_unit_test_prestate(scrubs, b), \

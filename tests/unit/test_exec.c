@@ -67,7 +67,8 @@ static const uint8_t op_nr[ASH_OP_COUNT] = {
 	[ASH_OP_COPY] = 2, [ASH_OP_FILL] = 1, [ASH_OP_GEMM] = 3,
 	[ASH_OP_ADD] = 3, [ASH_OP_MUL] = 3, [ASH_OP_SILU] = 2,
 	[ASH_OP_GELU] = 2, [ASH_OP_RMSNORM] = 3, [ASH_OP_SOFTMAX] = 2,
-	[ASH_OP_ROPE] = 2, [ASH_OP_EMBEDDING] = 3,
+	[ASH_OP_ROPE] = 2, [ASH_OP_EMBEDDING] = 3, [ASH_OP_GELU_ERF] = 2,
+	[ASH_OP_LAYERNORM] = 4, [ASH_OP_ARGMAX] = 2,
 };
 
 static int all_zero(const void *p, size_t n)
@@ -757,6 +758,55 @@ static void eltwise_ops_record_counts_and_allow_in_place(void **state)
 	ash_cmdbuf_destroy(cb);
 }
 
+/* GELU_ERF, LAYERNORM (weight and bias) and ARGMAX (one u32 a row). */
+static void bert_and_decoding_ops_record(void **state)
+{
+	/* distinct sizes: handle_of() tells buffers apart by size */
+	struct ash_buf *x = alloc(4096), *w = alloc(8192), *o = alloc(12288);
+	struct ash_tensor_ref xr = ref(x, 0, ASH_DTYPE_F32, 4, 64, 0);
+	struct ash_tensor_ref wr = ref(w, 0, ASH_DTYPE_F32, 1, 64, 0);
+	struct ash_tensor_ref br = ref(w, 256, ASH_DTYPE_F32, 1, 64, 0);
+	struct ash_tensor_ref ir = ref(o, 0, ASH_DTYPE_U32, 4, 1, 0);
+	struct ash_tensor_ref bad;
+	struct ash_cmdbuf *cb = cmdbuf();
+	struct ash_rows_params rp;
+	const struct ash_command *c;
+
+	(void)state;
+	assert_int_equal(ash_op_gelu_erf(cb, &xr, &xr), 0);
+	assert_int_equal(ash_op_layernorm(cb, &xr, &xr, &wr, &br, 1e-12f), 0);
+	assert_int_equal(ash_op_argmax(cb, &ir, &xr), 0);
+	/* no bias, a bias of the wrong length, argmax into f32 or rows x 2,
+	 * argmax over its own output, a negative eps */
+	assert_int_equal(ash_op_layernorm(cb, &xr, &xr, &wr, NULL, 0), -EINVAL);
+	bad = ref(w, 256, ASH_DTYPE_F32, 1, 63, 0);
+	assert_int_equal(ash_op_layernorm(cb, &xr, &xr, &wr, &bad, 0), -EINVAL);
+	bad = ref(o, 0, ASH_DTYPE_F32, 4, 1, 0);
+	assert_int_equal(ash_op_argmax(cb, &bad, &xr), -EINVAL);
+	bad = ref(o, 0, ASH_DTYPE_U32, 4, 2, 0);
+	assert_int_equal(ash_op_argmax(cb, &bad, &xr), -EINVAL);
+	bad = ref(x, 0, ASH_DTYPE_U32, 4, 1, 0);
+	assert_int_equal(ash_op_argmax(cb, &bad, &xr), -EINVAL);
+	assert_int_equal(ash_op_layernorm(cb, &xr, &xr, &wr, &br, -1.0f),
+			 -EINVAL);
+	submit(cb);
+	assert_int_equal(fake.nr_jobs, 1);
+	assert_int_equal(fake.jobs[0].nr, 3);
+	c = &fake.jobs[0].cmds[0];
+	assert_int_equal(c->opcode, ASH_OP_GELU_ERF);
+	c = &fake.jobs[0].cmds[1];
+	assert_int_equal(c->opcode, ASH_OP_LAYERNORM);
+	memcpy(&rp, c->params, sizeof(rp));
+	assert_true(rp.rows == 4 && rp.cols == 64 && rp.eps == 1e-12f);
+	assert_operand(&c->operands[2], w, ASH_OPERAND_READ, 0, 256);
+	assert_operand(&c->operands[3], w, ASH_OPERAND_READ, 256, 256);
+	c = &fake.jobs[0].cmds[2];
+	assert_int_equal(c->opcode, ASH_OP_ARGMAX);
+	assert_operand(&c->operands[0], o, ASH_OPERAND_WRITE, 0, 16);
+	assert_operand(&c->operands[1], x, ASH_OPERAND_READ, 0, 1024);
+	ash_cmdbuf_destroy(cb);
+}
+
 static void long_eltwise_is_cut_into_element_blocks(void **state)
 {
 	const uint64_t n = 3 * 1024 * 1024 + 5;	/* 12 MiB of f32 each */
@@ -1209,6 +1259,7 @@ int main(void)
 		T(big_gemm_is_cut_into_row_blocks),
 		T(gemm_with_long_rows_cuts_columns_and_k),
 		T(eltwise_ops_record_counts_and_allow_in_place),
+		T(bert_and_decoding_ops_record),
 		T(long_eltwise_is_cut_into_element_blocks),
 		T(row_ops_record_shapes),
 		T(long_row_op_cuts_whole_rows),

@@ -90,9 +90,22 @@ static struct ash_command valid(uint32_t opcode)
 		return c;
 	case ASH_OP_SILU:
 	case ASH_OP_GELU:
+	case ASH_OP_GELU_ERF:
 		c = cmd_of(opcode, &e, sizeof(e));
 		opnd(&c, W, 256);
 		opnd(&c, R, 256);
+		return c;
+	case ASH_OP_LAYERNORM:
+		c = cmd_of(opcode, &rw, sizeof(rw));
+		opnd(&c, W, 3 * 16 * 4);
+		opnd(&c, R, 3 * 16 * 4);
+		opnd(&c, R, 16 * 4);
+		opnd(&c, R, 16 * 4);
+		return c;
+	case ASH_OP_ARGMAX:
+		c = cmd_of(opcode, &sm, sizeof(sm));
+		opnd(&c, W, 3 * 4);
+		opnd(&c, R, 3 * 16 * 4);
 		return c;
 	case ASH_OP_RMSNORM:
 		c = cmd_of(opcode, &rw, sizeof(rw));
@@ -140,6 +153,12 @@ static uint64_t expected_cost(uint32_t opcode)
 		return 64 * (8 + ASH_COST_SILU);
 	case ASH_OP_GELU:
 		return 64 * (8 + ASH_COST_GELU);
+	case ASH_OP_GELU_ERF:
+		return 64 * (8 + ASH_COST_GELU_ERF);
+	case ASH_OP_LAYERNORM:
+		return 3 * 16 * (8 + ASH_COST_LAYERNORM) + 2 * 16 * 4;
+	case ASH_OP_ARGMAX:
+		return 3 * (16 * (4 + ASH_COST_ARGMAX) + 4);
 	case ASH_OP_RMSNORM:
 		return 3 * 16 * (8 + ASH_COST_RMSNORM) + 16 * 4;
 	case ASH_OP_SOFTMAX:

@@ -256,6 +256,22 @@ static int run_gelu(const struct ash_op_args *a, void *const p[])
 	return 0;
 }
 
+/* The exact GELU (BERT, "gelu"): x * Phi(x), Phi by erf. */
+static int run_gelu_erf(const struct ash_op_args *a, void *const p[])
+{
+	const float r = 0.70710678118654752440f;	/* 1 / sqrt(2) */
+	float *out = (float *)p[0];
+	const float *in = (const float *)p[1];
+	uint64_t i, n = a->u.elt.count;
+
+	for (i = 0; i < n; i++) {
+		float x = in[i];
+
+		out[i] = 0.5f * x * (1.0f + erff(x * r));
+	}
+	return 0;
+}
+
 /* ---- per-row ---- */
 
 static int run_rmsnorm(const struct ash_op_args *a, void *const p[])
@@ -301,6 +317,54 @@ static int run_softmax(const struct ash_op_args *a, void *const p[])
 		inv = (float)(1.0 / sum);
 		for (j = 0; j < r->cols; j++)
 			out[j] *= inv;
+	}
+	return 0;
+}
+
+/* Mean and population variance in double, then one pass to write. */
+static int run_layernorm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	const float *w = (const float *)p[2], *b = (const float *)p[3];
+	uint64_t row, j;
+
+	for (row = 0; row < r->rows; row++) {
+		float *out = (float *)p[0] + row * r->cols;
+		const float *in = (const float *)p[1] + row * r->cols;
+		double sum = 0.0, ss = 0.0, mean, scale;
+
+		for (j = 0; j < r->cols; j++)
+			sum += in[j];
+		mean = sum / r->cols;
+		for (j = 0; j < r->cols; j++)
+			ss += ((double)in[j] - mean) * ((double)in[j] - mean);
+		scale = 1.0 / sqrt(ss / r->cols + r->eps);
+		/* in may be out: in[j] is read before out[j] is written */
+		for (j = 0; j < r->cols; j++)
+			out[j] = (float)((in[j] - mean) * scale * w[j] + b[j]);
+	}
+	return 0;
+}
+
+static int run_argmax(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+	uint32_t *out = (uint32_t *)p[0];
+	uint64_t row;
+	uint32_t j, best;
+
+	for (row = 0; row < r->rows; row++) {
+		const float *in = (const float *)p[1] + row * r->cols;
+
+		best = 0;
+		for (j = 0; j < r->cols && isnan(in[j]); j++)
+			;
+		if (j < r->cols)
+			best = j;
+		for (; j < r->cols; j++)
+			if (in[j] > in[best])
+				best = j;
+		out[row] = best;
 	}
 	return 0;
 }
@@ -386,5 +450,8 @@ const struct ash_backend ash_backend_cpu = {
 		[ASH_OP_SOFTMAX] = run_softmax,
 		[ASH_OP_ROPE] = run_rope,
 		[ASH_OP_EMBEDDING] = run_embedding,
+		[ASH_OP_GELU_ERF] = run_gelu_erf,
+		[ASH_OP_LAYERNORM] = run_layernorm,
+		[ASH_OP_ARGMAX] = run_argmax,
 	},
 };

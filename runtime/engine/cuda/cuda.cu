@@ -556,6 +556,18 @@ __global__ void k_gelu(float *o, const float *x, uint64_t n)
 	}
 }
 
+__global__ void k_gelu_erf(float *o, const float *x, uint64_t n)
+{
+	const float r = 0.70710678118654752440f;
+
+	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
+	     i += (uint64_t)gridDim.x * blockDim.x) {
+		float v = x[i];
+
+		o[i] = 0.5f * v * (1.0f + erff(v * r));
+	}
+}
+
 __global__ void k_fill(uint32_t *d, uint32_t v, uint64_t n)
 {
 	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n;
@@ -648,6 +660,65 @@ __global__ void k_softmax(float *out, const float *in, uint32_t cols)
 	inv = (float)(1.0 / sum);
 	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
 		o[j] *= inv;
+}
+
+/* One block per row: mean, then population variance, both in double. */
+__global__ void k_layernorm(float *out, const float *in, const float *w,
+			    const float *b, uint32_t cols, float eps)
+{
+	const float *x = in + (uint64_t)blockIdx.x * cols;
+	float *o = out + (uint64_t)blockIdx.x * cols;
+	double sum = 0, ss = 0, mean, scale;
+
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		sum += x[j];
+	mean = block_sum(sum) / cols;
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		ss += ((double)x[j] - mean) * ((double)x[j] - mean);
+	scale = 1.0 / sqrt(block_sum(ss) / cols + (double)eps);
+	/* in may be out: each thread reads its x[j] before writing o[j]. */
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		o[j] = (float)((x[j] - mean) * scale * w[j] + b[j]);
+}
+
+/* Is (v, i) better than (bv, bi): larger, or as large and earlier; NaN never. */
+__device__ bool better(float v, uint32_t i, float bv, uint32_t bi)
+{
+	if (isnan(v))
+		return false;
+	if (isnan(bv))
+		return true;
+	return v > bv || (v == bv && i < bi);
+}
+
+/* One block per row: the first largest element's index, NaNs ignored. */
+__global__ void k_argmax(uint32_t *out, const float *in, uint32_t cols)
+{
+	__shared__ float sv[THREADS];
+	__shared__ uint32_t si[THREADS];
+	const float *x = in + (uint64_t)blockIdx.x * cols;
+	float bv = NAN;
+	uint32_t bi = UINT32_MAX;
+
+	for (uint32_t j = threadIdx.x; j < cols; j += blockDim.x)
+		if (better(x[j], j, bv, bi)) {
+			bv = x[j];
+			bi = j;
+		}
+	sv[threadIdx.x] = bv;
+	si[threadIdx.x] = bi;
+	__syncthreads();
+	for (unsigned int s = THREADS / 2; s; s /= 2) {
+		if (threadIdx.x < s &&
+		    better(sv[threadIdx.x + s], si[threadIdx.x + s],
+			   sv[threadIdx.x], si[threadIdx.x])) {
+			sv[threadIdx.x] = sv[threadIdx.x + s];
+			si[threadIdx.x] = si[threadIdx.x + s];
+		}
+		__syncthreads();
+	}
+	if (!threadIdx.x)
+		out[blockIdx.x] = si[0] == UINT32_MAX ? 0 : si[0];
 }
 
 /* One thread per (token, head, pair); the interleaved layout. */
@@ -886,6 +957,35 @@ int run_rope(const struct ash_op_args *a, void *const p[])
 	return launched();
 }
 
+int run_layernorm(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	cudaStream_t st = order(a, p, false);
+	k_layernorm<<<r->rows, THREADS, 0, st>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		static_cast<const float *>(p[2]), static_cast<const float *>(p[3]),
+		r->cols, r->eps);
+	queued(a, p, st);
+	return launched();
+}
+
+int run_argmax(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_rows_params *r = &a->u.rows;
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	cudaStream_t st = order(a, p, false);
+	k_argmax<<<r->rows, THREADS, 0, st>>>(
+		static_cast<uint32_t *>(p[0]), static_cast<const float *>(p[1]),
+		r->cols);
+	queued(a, p, st);
+	return launched();
+}
+
 /*
  * Every id is checked before any row is copied, so that a bad one leaves
  * the output untouched: the check's verdict is read back first.
@@ -940,6 +1040,9 @@ struct ash_backend make_backend(void)
 	be.run[ASH_OP_SOFTMAX] = run_softmax;
 	be.run[ASH_OP_ROPE] = run_rope;
 	be.run[ASH_OP_EMBEDDING] = run_embedding;
+	be.run[ASH_OP_GELU_ERF] = unary<k_gelu_erf>;
+	be.run[ASH_OP_LAYERNORM] = run_layernorm;
+	be.run[ASH_OP_ARGMAX] = run_argmax;
 	return be;
 }
 

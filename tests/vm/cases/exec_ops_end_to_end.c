@@ -8,7 +8,8 @@
  * tenant of partition "ops" (granted by uid), runs ash_copy and ash_fill,
  * then a command buffer with GEMM (f32 plain, f32 with alpha/beta, a
  * transposed B and a padded C, f16 and bf16 inputs), ADD, MUL, SILU, GELU,
- * RMSNORM, SOFTMAX, ROPE and EMBEDDING on small shapes.  f32 results must
+ * GELU_ERF, RMSNORM, LAYERNORM, SOFTMAX, ARGMAX, ROPE and EMBEDDING on
+ * small shapes.  f32 results must
  * match a double-precision reference to within float rounding; f16/bf16
  * GEMMs must match the reference computed from the rounded inputs just as
  * tightly, and the reference from the unrounded f32 inputs within the
@@ -220,7 +221,7 @@ static int tenant(void *arg)
 	struct ash_tensor_ref rc, ra, rb, rw, ro, ri;
 	struct tbuf a32, b32, bt32, c1, c2, c3, a16, b16, ab16, bb16, c16, cb16;
 	struct tbuf x, y, o_add, o_mul, o_silu, o_gelu, o_rms, w, o_soft, o_rope,
-		    table, ids, o_emb;
+		    table, ids, o_emb, o_gerf, o_ln, o_am;
 	static double ra_d[M * K], rb_d[K * N], rbt_d[N * K], ra16[M * K],
 		      rb16[K * N], rab16[M * K], rbb16[K * N], want[M * LDC];
 	static float c0[M * LDC], got[M * N];
@@ -275,6 +276,7 @@ static int tenant(void *arg)
 	o_add = mk(NEL * 4); o_mul = mk(NEL * 4); o_silu = mk(NEL * 4);
 	o_gelu = mk(NEL * 4); o_rms = mk(NEL * 4); o_soft = mk(NEL * 4);
 	o_rope = mk(TOK * HEADS * HD * 4);
+	o_gerf = mk(NEL * 4); o_ln = mk(NEL * 4); o_am = mk(ROWS * 4);
 	table = mk(VOCAB * DIM * 4); ids = mk(NIDS * 4); o_emb = mk(NIDS * DIM * 4);
 	{
 		float *px = x.p, *py = y.p, *pw = w.p, *pt = table.p;
@@ -332,6 +334,18 @@ static int tenant(void *arg)
 	REQUIRE_OK(ash_op_rmsnorm(cb, &ro, &ri, &rw, 1e-5f), "op rmsnorm");
 	ro = ref(&o_soft, ASH_DTYPE_F32, ROWS, COLS, 0);
 	REQUIRE_OK(ash_op_softmax(cb, &ro, &ri), "op softmax");
+	ro = ref(&o_gerf, ASH_DTYPE_F32, ROWS, COLS, 0);
+	REQUIRE_OK(ash_op_gelu_erf(cb, &ro, &ri), "op gelu_erf");
+	{
+		/* weight w; bias: the first row of y */
+		struct ash_tensor_ref bias = ref(&y, ASH_DTYPE_F32, 1, COLS, 0);
+
+		ro = ref(&o_ln, ASH_DTYPE_F32, ROWS, COLS, 0);
+		REQUIRE_OK(ash_op_layernorm(cb, &ro, &ri, &rw, &bias, 1e-5f),
+			   "op layernorm");
+		ro = ref(&o_am, ASH_DTYPE_U32, ROWS, 1, 0);
+		REQUIRE_OK(ash_op_argmax(cb, &ro, &ri), "op argmax");
+	}
 	ri = ref(&x, ASH_DTYPE_F32, 1, TOK * HEADS * HD, 0);
 	ro = ref(&o_rope, ASH_DTYPE_F32, 1, TOK * HEADS * HD, 0);
 	REQUIRE_OK(ash_op_rope(cb, &ro, &ri, TOK, HEADS, HD, POS0, 10000.0f), "op rope");
@@ -420,6 +434,30 @@ static int tenant(void *arg)
 				wv[r * COLS + i] = exp(px[r * COLS + i] - mx) / s;
 		}
 		close_enough("softmax", o_soft.p, wv, NEL, 1e-7, 1e-5);
+		for (i = 0; i < NEL; i++)
+			wv[i] = 0.5 * px[i] * (1 + erf(px[i] / sqrt(2.0)));
+		close_enough("gelu (erf)", o_gerf.p, wv, NEL, 1e-6, 1e-5);
+		for (r = 0; r < ROWS; r++) {
+			double mean = 0, var = 0;
+			const uint32_t *am = o_am.p;
+			int best = 0;
+
+			for (i = 0; i < COLS; i++)
+				mean += px[r * COLS + i];
+			mean /= COLS;
+			for (i = 0; i < COLS; i++)
+				var += (px[r * COLS + i] - mean) *
+				       (px[r * COLS + i] - mean);
+			var = 1 / sqrt(var / COLS + 1e-5);
+			for (i = 0; i < COLS; i++)
+				wv[r * COLS + i] = (px[r * COLS + i] - mean) * var *
+						   pw[i] + py[i];
+			for (i = 1; i < COLS; i++)
+				if (px[r * COLS + i] > px[r * COLS + best])
+					best = i;
+			EXPECT_EQ(am[r], best, "argmax of a row");
+		}
+		close_enough("layernorm", o_ln.p, wv, NEL, 1e-6, 1e-5);
 		for (t = 0; t < TOK; t++)
 			for (h = 0; h < HEADS; h++)
 				for (p = 0; p < HD / 2; p++) {
