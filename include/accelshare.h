@@ -228,6 +228,29 @@ int ash_op_layernorm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 int ash_op_argmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		  const struct ash_tensor_ref *in);
 /*
+ * Scaled dot-product attention over a KV cache, grouped-query: q and out
+ * f32 q_tokens x (heads * head_dim), dense; k and v f32 with at least
+ * kv_tokens rows of kv_heads * head_dim (the cache's first kv_tokens
+ * tokens are used); out apart from q, k and v.  Query head h uses kv head
+ * h / (heads / kv_heads); query token i sits at position q_pos0 + i of the
+ * sequence and, when causal, attends kv tokens 0..q_pos0 + i (q_pos0 +
+ * q_tokens <= kv_tokens); otherwise all of them (q_pos0 0).  out =
+ * softmax(scale * q.k) v.  Cut into jobs of whole query tokens.
+ */
+struct ash_attention {
+	uint32_t q_tokens, kv_tokens;
+	uint32_t heads, kv_heads;
+	uint32_t head_dim;
+	uint32_t q_pos0;
+	int causal;
+	float scale;			/* e.g. 1 / sqrt(head_dim) */
+};
+int ash_op_attention(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
+		     const struct ash_tensor_ref *q,
+		     const struct ash_tensor_ref *k,
+		     const struct ash_tensor_ref *v,
+		     const struct ash_attention *attn);
+/*
  * Rotary position embedding of in, f32 [tokens][heads][head_dim] dense
  * (tokens * heads * head_dim elements, head_dim even), token t at position
  * pos0 + t, with base theta (e.g. 10000); out likewise, may be in.

@@ -876,6 +876,106 @@ int ash_op_softmax(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 	return ret;
 }
 
+/*
+ * Attention in tiles of whole query tokens: a tile of T tokens costs T
+ * times a token's (per head, its q.k and p.v pairs and the k and v bytes
+ * they read over every kv token; its q and out rows), as the op table
+ * prices it.  Where one token costs more than a job (a long cache), each
+ * token is cut into groups of heads instead.
+ */
+int ash_op_attention(struct ash_cmdbuf *cb, const struct ash_tensor_ref *outr,
+		     const struct ash_tensor_ref *qr,
+		     const struct ash_tensor_ref *kr,
+		     const struct ash_tensor_ref *vr,
+		     const struct ash_attention *attn)
+{
+	struct ash_attention_params p;
+	int saved_errno = errno;
+	struct mark m;
+	struct ash_command cmd;
+	struct tref out, q, k, v;
+	uint64_t row_bytes, kv_bytes, per, tile, t0, nt;
+	uint64_t head_cost, head_bytes, heads, h0, nh;
+	int ret = -EINVAL;
+
+	if (!cb || !attn || ref_check_f32(cb, outr, &out) ||
+	    ref_check_f32(cb, qr, &q) || ref_check_f32(cb, kr, &k) ||
+	    ref_check_f32(cb, vr, &v) || (attn->causal != 0 && attn->causal != 1))
+		goto out;
+	memset(&p, 0, sizeof(p));
+	p.q_tokens = attn->q_tokens;
+	p.kv_tokens = attn->kv_tokens;
+	p.heads = attn->heads;
+	p.kv_heads = attn->kv_heads;
+	p.head_dim = attn->head_dim;
+	p.q_pos0 = attn->q_pos0;
+	p.flags = attn->causal ? ASH_ATTN_CAUSAL : 0;
+	p.scale = attn->scale;
+	if ((p.flags & ~ASH_ATTN_CAUSAL) || !p.q_tokens || !p.kv_tokens ||
+	    !p.heads || !p.kv_heads || !p.head_dim || p.heads % p.kv_heads ||
+	    !isfinite(p.scale) || !(p.scale > 0.0f) ||
+	    ((p.flags & ASH_ATTN_CAUSAL) ?
+	     (uint64_t)p.q_pos0 + p.q_tokens > p.kv_tokens : p.q_pos0))
+		goto out;
+	row_bytes = (uint64_t)p.heads * p.head_dim * 4;
+	kv_bytes = (uint64_t)p.kv_tokens * p.kv_heads * p.head_dim * 4;
+	if (out.count * 4 != (uint64_t)p.q_tokens * row_bytes ||
+	    q.count * 4 != (uint64_t)p.q_tokens * row_bytes ||
+	    k.len < kv_bytes || v.len < kv_bytes ||
+	    tref_overlap(&out, &q) || tref_overlap(&out, &k) ||
+	    tref_overlap(&out, &v))
+		goto out;
+	head_cost = ash_cost_mul(ash_cost_mul(p.kv_tokens, p.head_dim),
+				 2 * ASH_COST_ATTENTION + 8);
+	head_bytes = (uint64_t)p.head_dim * 4;
+	per = ash_cost_add(ash_cost_mul(head_cost, p.heads), 2 * row_bytes);
+	tile = per_tile(per, 0);
+	heads = tile ? p.heads :
+		per_tile(ash_cost_add(head_cost, 2 * head_bytes), 0);
+	ret = -E2BIG;
+	if (!heads)		/* a query head is never cut */
+		goto out;
+	if (!tile)		/* one token a command, its heads in groups */
+		tile = 1;
+	m = mark_of(cb);
+	for (t0 = 0; t0 < p.q_tokens; t0 += nt) {
+		nt = min_u64(tile, p.q_tokens - t0);
+		for (h0 = 0; h0 < p.heads; h0 += nh) {
+			struct ash_attention_params tp = p;
+			uint64_t off = t0 * row_bytes + h0 * head_bytes;
+			uint64_t len;
+
+			nh = min_u64(heads, p.heads - h0);
+			tp.q_tokens = (uint32_t)nt;
+			if (p.flags & ASH_ATTN_CAUSAL)
+				tp.q_pos0 = p.q_pos0 + (uint32_t)t0;
+			if (nh < p.heads) {
+				tp.head0 = (uint32_t)h0;
+				tp.nr_heads = (uint32_t)nh;
+			}
+			len = nh < p.heads ? nh * head_bytes : nt * row_bytes;
+			cmd_init(&cmd, ASH_OP_ATTENTION, &tp, sizeof(tp));
+			cmd_operand(&cmd, out.buf, ASH_OPERAND_WRITE,
+				    out.off + off, len);
+			cmd_operand(&cmd, q.buf, ASH_OPERAND_READ,
+				    q.off + off, len);
+			cmd_operand(&cmd, k.buf, ASH_OPERAND_READ, k.off,
+				    kv_bytes);
+			cmd_operand(&cmd, v.buf, ASH_OPERAND_READ, v.off,
+				    kv_bytes);
+			ret = push_cmd(cb, &cmd);
+			if (ret) {
+				rollback(cb, &m);
+				goto out;
+			}
+		}
+	}
+	ret = 0;
+out:
+	errno = saved_errno;
+	return ret;
+}
+
 static int record_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *outr,
 		       const struct ash_tensor_ref *inr, uint32_t tokens,
 		       uint32_t heads, uint32_t head_dim, uint32_t pos0,

@@ -36,6 +36,7 @@ enum ash_opcode {
 	ASH_OP_GELU_ERF,	/* [out W, in R], struct ash_eltwise_params */
 	ASH_OP_LAYERNORM,	/* [out W, in R, weight R, bias R], struct ash_rows_params */
 	ASH_OP_ARGMAX,		/* [out W (u32 per row), in R], struct ash_rows_params */
+	ASH_OP_ATTENTION,	/* [out W, q R, k R, v R], struct ash_attention_params */
 	ASH_OP_COUNT,
 };
 
@@ -89,6 +90,29 @@ struct ash_embedding_params {
 	__u32 dim;		/* table: f32[vocab][dim], out: f32[nr_ids][dim] */
 	__u32 vocab;
 	__u32 pad;
+};
+
+/*
+ * Scaled dot-product attention over a KV cache, grouped-query: q and out
+ * are f32 [q_tokens][heads][head_dim], k and v f32
+ * [kv_tokens][kv_heads][head_dim]; query head h uses kv head
+ * h / (heads / kv_heads).  Query token i is at position q_pos0 + i of the
+ * kv sequence; with ASH_ATTN_CAUSAL it attends kv tokens 0..q_pos0 + i
+ * (q_pos0 + q_tokens <= kv_tokens), without it all of them (q_pos0 0).
+ * out = softmax(scale * q . k) . v, per query token and head.
+ * A command may take only query heads head0..head0 + nr_heads - 1 of one
+ * query token (q_tokens 1): q and out then hold just those heads; nr_heads
+ * 0 (with head0 0) takes them all.  So a long cache is cut by heads.
+ */
+#define ASH_ATTN_CAUSAL		(1U << 0)
+struct ash_attention_params {
+	__u32 q_tokens, kv_tokens;
+	__u32 heads, kv_heads;
+	__u32 head_dim;
+	__u32 q_pos0;
+	__u32 flags;		/* ASH_ATTN_* */
+	float scale;		/* e.g. 1 / sqrt(head_dim) */
+	__u32 head0, nr_heads;
 };
 
 #endif /* _UAPI_LINUX_ACCELSHARE_OPS_H */

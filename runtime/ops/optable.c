@@ -404,6 +404,58 @@ static uint64_t cost_embedding(const struct ash_op_args *a)
 	return ash_cost_mul(e->nr_ids, 4 + 8 * (uint64_t)e->dim);
 }
 
+/* ---- ATTENTION ---- */
+
+static int check_attention(struct ash_op_args *a)
+{
+	const struct ash_attention_params *t = &a->u.attn;
+	uint64_t qn, kvn;
+	int i;
+
+	if ((t->flags & ~ASH_ATTN_CAUSAL) || !t->q_tokens || !t->kv_tokens ||
+	    !t->heads || !t->kv_heads || !t->head_dim ||
+	    t->heads % t->kv_heads || !isfinite(t->scale) || !(t->scale > 0.0f))
+		return -EINVAL;
+	if ((t->flags & ASH_ATTN_CAUSAL) ?
+	    (uint64_t)t->q_pos0 + t->q_tokens > t->kv_tokens : t->q_pos0)
+		return -EINVAL;
+	if (t->nr_heads ? t->q_tokens != 1 ||
+	    (uint64_t)t->head0 + t->nr_heads > t->heads : t->head0)
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)t->q_tokens * ash_attn_heads(t),
+				   (uint64_t)t->head_dim, &qn) ||
+	    __builtin_mul_overflow((uint64_t)t->kv_tokens * t->kv_heads,
+				   (uint64_t)t->head_dim, &kvn))
+		return -EINVAL;
+	if (fits(a, 0, qn, 4) || fits(a, 1, qn, 4) || fits(a, 2, kvn, 4) ||
+	    fits(a, 3, kvn, 4))
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		if (!aligned(a, i, 4))
+			return -EINVAL;
+	for (i = 1; i < 4; i++)
+		if (!disjoint(a, 0, i))
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Every query token and head against the kv tokens it sees (all of them,
+ * as an upper bound for causal): per element of head_dim a q.k and a p.v
+ * pair, and the 8 bytes of k and v they read; plus q and out.
+ */
+static uint64_t cost_attention(const struct ash_op_args *a)
+{
+	const struct ash_attention_params *t = &a->u.attn;
+	uint64_t pairs = ash_cost_mul(ash_cost_mul((uint64_t)t->q_tokens *
+						   ash_attn_heads(t),
+						   t->kv_tokens),
+				      t->head_dim);
+
+	return ash_cost_add(ash_cost_mul(pairs, 2 * ASH_COST_ATTENTION + 8),
+			    a->bytes[0] + a->bytes[1]);
+}
+
 /* ---- the table ---- */
 
 #define ELT3 { OUT, IN, IN }
@@ -444,6 +496,9 @@ static const struct ash_op_desc ops[ASH_OP_COUNT] = {
 	[ASH_OP_ARGMAX] = { "argmax", 2, ELT2,
 			    sizeof(struct ash_rows_params), check_rows,
 			    cost_rows },
+	[ASH_OP_ATTENTION] = { "attention", 4, { OUT, IN, IN, IN },
+			       sizeof(struct ash_attention_params),
+			       check_attention, cost_attention },
 };
 
 const struct ash_op_desc *ash_optable_desc(uint32_t opcode)

@@ -43,6 +43,13 @@ enum ash_op_role {
 #define ASH_COST_GELU_ERF	12
 #define ASH_COST_LAYERNORM	6
 #define ASH_COST_ARGMAX		1
+#define ASH_COST_ATTENTION	4	/* per q.k and p.v element pair */
+
+/* The query heads an ATTENTION command takes. */
+static inline uint32_t ash_attn_heads(const struct ash_attention_params *t)
+{
+	return t->nr_heads ? t->nr_heads : t->heads;
+}
 
 /**
  * struct ash_op_args - a command checked against the op table
@@ -62,6 +69,7 @@ struct ash_op_args {
 		struct ash_rows_params rows;
 		struct ash_rope_params rope;
 		struct ash_embedding_params emb;
+		struct ash_attention_params attn;
 	} u;
 	uint64_t bytes[ASH_CMD_MAX_OPERANDS];
 	uint64_t cost;

@@ -18,7 +18,8 @@
  *     exactly): (k + 2) * 2^-23 of sum |alpha a b| + |beta c|, the bound of
  *     any summation order in f32.
  *   SILU, GELU, GELU_ERF, RMSNORM, SOFTMAX: 1e-5 relative plus 1e-6
- *     absolute; LAYERNORM 1e-5 relative plus 1e-5 absolute; ARGMAX exact.
+ *     absolute; LAYERNORM 1e-5 relative plus 1e-5 absolute; ARGMAX exact;
+ *     ATTENTION 1e-5 relative plus 1e-6 absolute.
  *   ROPE: 1e-5 of max |x| of the pair, positions up to 10^5 (angles must be
  *     computed in double).
  *
@@ -668,6 +669,99 @@ static void layernorm_argmax(void **state)
 	free(o);
 }
 
+/* Attention: causal GQA over a cache with queries late in it, full MHA
+ * (an encoder), and a command of some heads of one token. */
+static void attention(void **state)
+{
+	static const struct ash_attention_params shapes[] = {
+		{ .q_tokens = 5, .kv_tokens = 37, .heads = 8, .kv_heads = 2,
+		  .head_dim = 16, .q_pos0 = 32, .flags = ASH_ATTN_CAUSAL,
+		  .scale = 0.25f },
+		{ .q_tokens = 9, .kv_tokens = 9, .heads = 4, .kv_heads = 4,
+		  .head_dim = 12, .scale = 0.2886751f },
+		{ .q_tokens = 1, .kv_tokens = 300, .heads = 6, .kv_heads = 3,
+		  .head_dim = 64, .q_pos0 = 299, .flags = ASH_ATTN_CAUSAL,
+		  .scale = 0.125f, .head0 = 2, .nr_heads = 3 },
+	};
+	struct bench *b = bench_for(state);
+	float *q = malloc(64 << 10), *k = malloc(256 << 10);
+	float *v = malloc(256 << 10), *o = malloc(64 << 10);
+	double *sc = malloc(sizeof(double) * 512);
+	size_t s;
+	uint32_t i, h, j, d;
+
+	assert_true(q && k && v && o && sc);
+	for (i = 0; i < (64 << 10) / 4; i++)
+		q[i] = frand(1.0f);
+	for (i = 0; i < (256 << 10) / 4; i++) {
+		k[i] = frand(1.0f);
+		v[i] = frand(2.0f);
+	}
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		const struct ash_attention_params *t = &shapes[s];
+		uint32_t nr = t->nr_heads ? t->nr_heads : t->heads;
+		uint64_t qn = (uint64_t)t->q_tokens * nr * t->head_dim;
+		uint64_t kn = (uint64_t)t->kv_tokens * t->kv_heads * t->head_dim;
+		uint64_t Q = GUARD, K = Q + qn * 4 + 64, V = K + kn * 4 + 64;
+		uint64_t O = HALF + GUARD;
+		struct ash_command c;
+
+		put(b, Q, q, qn * 4);
+		put(b, K, k, kn * 4);
+		put(b, V, v, kn * 4);
+		guard_set(b, O, qn * 4);
+		memset(&c, 0, sizeof(c));
+		c.opcode = ASH_OP_ATTENTION;
+		operand(&c, ASH_OPERAND_WRITE, O, qn * 4);
+		operand(&c, ASH_OPERAND_READ, Q, qn * 4);
+		operand(&c, ASH_OPERAND_READ, K, kn * 4);
+		operand(&c, ASH_OPERAND_READ, V, kn * 4);
+		assert_int_equal(exec(b, &c, t, sizeof(*t)), 0);
+		guard_check(b, O, qn * 4, o);
+		for (i = 0; i < t->q_tokens; i++)
+			for (h = 0; h < nr; h++) {
+				uint32_t seen = t->flags & ASH_ATTN_CAUSAL ?
+						t->q_pos0 + i + 1 : t->kv_tokens;
+				uint32_t kh = (t->head0 + h) /
+					      (t->heads / t->kv_heads);
+				const float *qi = q + ((uint64_t)i * nr + h) *
+						      t->head_dim;
+				double max = -INFINITY, sum = 0;
+
+				for (j = 0; j < seen; j++) {
+					const float *kj = k + ((uint64_t)j * t->kv_heads + kh) *
+							      t->head_dim;
+					double dot = 0;
+
+					for (d = 0; d < t->head_dim; d++)
+						dot += (double)qi[d] * kj[d];
+					sc[j] = dot * t->scale;
+					max = fmax(max, sc[j]);
+				}
+				for (j = 0; j < seen; j++)
+					sum += (sc[j] = exp(sc[j] - max));
+				for (d = 0; d < t->head_dim; d++) {
+					double want = 0;
+
+					for (j = 0; j < seen; j++)
+						want += sc[j] / sum *
+							v[((uint64_t)j * t->kv_heads + kh) *
+							  t->head_dim + d];
+					if (!close_to(o[((uint64_t)i * nr + h) *
+							t->head_dim + d],
+						      want, 1e-5, 1e-6))
+						fail_msg("%s: attention shape %zu: token %u head %u [%u]",
+							 b->be->name, s, i, h, d);
+				}
+			}
+	}
+	free(q);
+	free(k);
+	free(v);
+	free(o);
+	free(sc);
+}
+
 static void rope(void **state)
 {
 	static const struct ash_rope_params shapes[] = {
@@ -783,6 +877,7 @@ int main(void)
 		cmocka_unit_test_prestate(eltwise, b), \
 		cmocka_unit_test_prestate(rows, b), \
 		cmocka_unit_test_prestate(layernorm_argmax, b), \
+		cmocka_unit_test_prestate(attention, b), \
 		cmocka_unit_test_prestate(rope, b), \
 		cmocka_unit_test_prestate(embedding, b), \
 		cmocka_unit_test_prestate(scrubs, b), \

@@ -68,7 +68,7 @@ static const uint8_t op_nr[ASH_OP_COUNT] = {
 	[ASH_OP_ADD] = 3, [ASH_OP_MUL] = 3, [ASH_OP_SILU] = 2,
 	[ASH_OP_GELU] = 2, [ASH_OP_RMSNORM] = 3, [ASH_OP_SOFTMAX] = 2,
 	[ASH_OP_ROPE] = 2, [ASH_OP_EMBEDDING] = 3, [ASH_OP_GELU_ERF] = 2,
-	[ASH_OP_LAYERNORM] = 4, [ASH_OP_ARGMAX] = 2,
+	[ASH_OP_LAYERNORM] = 4, [ASH_OP_ARGMAX] = 2, [ASH_OP_ATTENTION] = 4,
 };
 
 static int all_zero(const void *p, size_t n)
@@ -807,6 +807,73 @@ static void bert_and_decoding_ops_record(void **state)
 	ash_cmdbuf_destroy(cb);
 }
 
+/*
+ * ATTENTION is cut into jobs of whole query tokens, causal tiles at their
+ * own positions; bad shapes are refused.
+ */
+static void attention_cut_by_query_tokens(void **state)
+{
+	enum { TQ = 64, TK = 4096, H = 8, KVH = 2, HD = 64 };
+	struct ash_buf *q = alloc((uint64_t)TQ * H * HD * 4);
+	struct ash_buf *o = alloc((uint64_t)TQ * H * HD * 4 + 4096);
+	struct ash_buf *k = alloc((uint64_t)TK * KVH * HD * 4);
+	struct ash_buf *v = alloc((uint64_t)TK * KVH * HD * 4 + 8192);
+	struct ash_tensor_ref qr = ref(q, 0, ASH_DTYPE_F32, TQ, H * HD, 0);
+	struct ash_tensor_ref orf = ref(o, 0, ASH_DTYPE_F32, TQ, H * HD, 0);
+	struct ash_tensor_ref kr = ref(k, 0, ASH_DTYPE_F32, TK, KVH * HD, 0);
+	struct ash_tensor_ref vr = ref(v, 0, ASH_DTYPE_F32, TK, KVH * HD, 0);
+	struct ash_attention at = {
+		.q_tokens = TQ, .kv_tokens = TK, .heads = H, .kv_heads = KVH,
+		.head_dim = HD, .q_pos0 = TK - TQ, .causal = 1, .scale = 0.125f,
+	};
+	struct ash_cmdbuf *cb = cmdbuf();
+	struct ash_attention_params p;
+	uint32_t tokens = 0, heads = 0, i;
+	struct ash_attention bad;
+	int j;
+
+	(void)state;
+	assert_int_equal(ash_op_attention(cb, &orf, &qr, &kr, &vr, &at), 0);
+	bad = at;
+	bad.heads = 7;			/* not a multiple of kv_heads */
+	assert_int_equal(ash_op_attention(cb, &orf, &qr, &kr, &vr, &bad), -EINVAL);
+	bad = at;
+	bad.q_pos0 = TK - TQ + 1;	/* queries past the cache */
+	assert_int_equal(ash_op_attention(cb, &orf, &qr, &kr, &vr, &bad), -EINVAL);
+	bad = at;
+	bad.causal = 0;			/* non-causal needs q_pos0 0 */
+	assert_int_equal(ash_op_attention(cb, &orf, &qr, &kr, &vr, &bad), -EINVAL);
+	assert_int_equal(ash_op_attention(cb, &qr, &qr, &kr, &vr, &at), -EINVAL);
+	submit(cb);
+	assert_true(fake.nr_jobs > 1);	/* too much for one job */
+	for (j = 0; j < fake.nr_jobs; j++)
+		for (i = 0; i < fake.jobs[j].nr; i++) {
+			const struct ash_command *c = &fake.jobs[j].cmds[i];
+
+			assert_int_equal(c->opcode, ASH_OP_ATTENTION);
+			memcpy(&p, c->params, sizeof(p));
+			/* A token of 8 heads over 4096 kv tokens is more than
+			 * a job: one token a command, its heads in groups. */
+			assert_int_equal(p.q_tokens, 1);
+			assert_true(p.nr_heads > 0 && p.nr_heads < H);
+			assert_int_equal(p.head0, heads);
+			assert_int_equal(p.q_pos0, TK - TQ + tokens);
+			assert_int_equal(p.kv_tokens, TK);
+			assert_int_equal(c->operands[1].offset,
+					 (uint64_t)tokens * H * HD * 4 +
+					 (uint64_t)heads * HD * 4);
+			assert_int_equal(c->operands[1].length,
+					 (uint64_t)p.nr_heads * HD * 4);
+			heads += p.nr_heads;
+			if (heads == H) {
+				heads = 0;
+				tokens++;
+			}
+		}
+	assert_int_equal(tokens, TQ);
+	ash_cmdbuf_destroy(cb);
+}
+
 static void long_eltwise_is_cut_into_element_blocks(void **state)
 {
 	const uint64_t n = 3 * 1024 * 1024 + 5;	/* 12 MiB of f32 each */
@@ -1260,6 +1327,7 @@ int main(void)
 		T(gemm_with_long_rows_cuts_columns_and_k),
 		T(eltwise_ops_record_counts_and_allow_in_place),
 		T(bert_and_decoding_ops_record),
+		T(attention_cut_by_query_tokens),
 		T(long_eltwise_is_cut_into_element_blocks),
 		T(row_ops_record_shapes),
 		T(long_row_op_cuts_whole_rows),

@@ -61,6 +61,11 @@ static struct ash_command valid(uint32_t opcode)
 				      .theta = 10000 };
 	struct ash_embedding_params em = { .nr_ids = 5, .dim = 8, .vocab = 10 };
 	struct ash_fill_params f = { .pattern = 7 };
+	struct ash_attention_params at = {
+		.q_tokens = 2, .kv_tokens = 5, .heads = 4, .kv_heads = 2,
+		.head_dim = 8, .q_pos0 = 3, .flags = ASH_ATTN_CAUSAL,
+		.scale = 0.35f,
+	};
 	struct ash_command c;
 
 	switch (opcode) {
@@ -106,6 +111,13 @@ static struct ash_command valid(uint32_t opcode)
 		c = cmd_of(opcode, &sm, sizeof(sm));
 		opnd(&c, W, 3 * 4);
 		opnd(&c, R, 3 * 16 * 4);
+		return c;
+	case ASH_OP_ATTENTION:
+		c = cmd_of(opcode, &at, sizeof(at));
+		opnd(&c, W, 2 * 4 * 8 * 4);
+		opnd(&c, R, 2 * 4 * 8 * 4);
+		opnd(&c, R, 5 * 2 * 8 * 4);
+		opnd(&c, R, 5 * 2 * 8 * 4);
 		return c;
 	case ASH_OP_RMSNORM:
 		c = cmd_of(opcode, &rw, sizeof(rw));
@@ -159,6 +171,11 @@ static uint64_t expected_cost(uint32_t opcode)
 		return 3 * 16 * (8 + ASH_COST_LAYERNORM) + 2 * 16 * 4;
 	case ASH_OP_ARGMAX:
 		return 3 * (16 * (4 + ASH_COST_ARGMAX) + 4);
+	case ASH_OP_ATTENTION:
+		/* 2 tokens x 4 heads x 5 kv x 8: a pair of two and 8 bytes
+		 * each; q and out */
+		return 2 * 4 * 5 * 8 * (2 * ASH_COST_ATTENTION + 8) +
+		       2 * (2 * 4 * 8 * 4);
 	case ASH_OP_RMSNORM:
 		return 3 * 16 * (8 + ASH_COST_RMSNORM) + 16 * 4;
 	case ASH_OP_SOFTMAX:

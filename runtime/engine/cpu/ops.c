@@ -369,6 +369,74 @@ static int run_argmax(const struct ash_op_args *a, void *const p[])
 	return 0;
 }
 
+/* ---- ATTENTION ---- */
+
+/*
+ * Per query token and head: scores in double over the kv tokens it sees,
+ * softmax with the maximum subtracted, then the weighted sum of v.
+ */
+static int run_attention(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_attention_params *t = &a->u.attn;
+	const float *q = (const float *)p[1], *k = (const float *)p[2];
+	const float *v = (const float *)p[3];
+	float *out = (float *)p[0];
+	uint32_t group = t->heads / t->kv_heads, nr = ash_attn_heads(t);
+	uint32_t i, h, j, d;
+	uint64_t qs = (uint64_t)nr * t->head_dim;	/* q and out hold nr heads */
+	uint64_t ks = (uint64_t)t->kv_heads * t->head_dim;
+	double *score, *acc;
+
+	score = malloc(sizeof(*score) * t->kv_tokens);
+	acc = malloc(sizeof(*acc) * t->head_dim);
+	if (!score || !acc) {
+		free(score);
+		free(acc);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->q_tokens; i++) {
+		uint32_t seen = t->flags & ASH_ATTN_CAUSAL ?
+				t->q_pos0 + i + 1 : t->kv_tokens;
+
+		for (h = 0; h < nr; h++) {
+			const float *qi = q + i * qs + (uint64_t)h * t->head_dim;
+			uint64_t kh = (uint64_t)((t->head0 + h) / group) *
+				      t->head_dim;
+			double max = -INFINITY, sum = 0.0;
+
+			for (j = 0; j < seen; j++) {
+				const float *kj = k + j * ks + kh;
+				double dot = 0.0;
+
+				for (d = 0; d < t->head_dim; d++)
+					dot += (double)qi[d] * kj[d];
+				score[j] = dot * t->scale;
+				if (score[j] > max)
+					max = score[j];
+			}
+			for (j = 0; j < seen; j++) {
+				score[j] = exp(score[j] - max);
+				sum += score[j];
+			}
+			for (d = 0; d < t->head_dim; d++)
+				acc[d] = 0.0;
+			for (j = 0; j < seen; j++) {
+				const float *vj = v + j * ks + kh;
+				double w = score[j] / sum;
+
+				for (d = 0; d < t->head_dim; d++)
+					acc[d] += w * vj[d];
+			}
+			for (d = 0; d < t->head_dim; d++)
+				out[i * qs + (uint64_t)h * t->head_dim + d] =
+					(float)acc[d];
+		}
+	}
+	free(score);
+	free(acc);
+	return 0;
+}
+
 /* ---- RoPE ---- */
 
 /*
@@ -453,5 +521,6 @@ const struct ash_backend ash_backend_cpu = {
 		[ASH_OP_GELU_ERF] = run_gelu_erf,
 		[ASH_OP_LAYERNORM] = run_layernorm,
 		[ASH_OP_ARGMAX] = run_argmax,
+		[ASH_OP_ATTENTION] = run_attention,
 	},
 };

@@ -33,8 +33,11 @@
  * GEMM is cublasGemmEx with f32 accumulation (CUBLAS_COMPUTE_32F: no TF32)
  * of f32, f16 or bf16 inputs; the other ops are the kernels below,
  * compiled for sm_80 and sm_90 with PTX for later GPUs.  Reductions
- * (RMSNORM, SOFTMAX) accumulate in double, and ROPE computes its angles in
- * double, as the cpu backend does: positions reach 10^5 and more.
+ * (RMSNORM, LAYERNORM, SOFTMAX, ATTENTION's dot products and sums)
+ * accumulate in double, and ROPE computes its angles in double, as the cpu
+ * backend does: positions reach 10^5 and more.  ATTENTION keeps a query's
+ * scores in shared memory, so its kv tokens are bounded by the GPU's shared
+ * memory per block (about 57000 on an H100 or H200; -EOPNOTSUPP beyond).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -721,6 +724,52 @@ __global__ void k_argmax(uint32_t *out, const float *in, uint32_t cols)
 		out[blockIdx.x] = si[0] == UINT32_MAX ? 0 : si[0];
 }
 
+/*
+ * One block per (query token, head): its scores over the kv tokens it sees
+ * in shared memory (dot products in double), softmax with the maximum
+ * subtracted and its sum in double, then each thread a slice of head_dim
+ * of the weighted sum of v.
+ */
+__global__ void k_attention(float *out, const float *q, const float *k,
+			    const float *v, struct ash_attention_params t)
+{
+	extern __shared__ float score[];
+	uint32_t nr = t.nr_heads ? t.nr_heads : t.heads;
+	uint32_t i = blockIdx.x / nr, h = blockIdx.x % nr;
+	uint32_t seen = t.flags & ASH_ATTN_CAUSAL ? t.q_pos0 + i + 1 :
+			t.kv_tokens;
+	uint64_t qs = (uint64_t)nr * t.head_dim;	/* q, out: nr heads */
+	uint64_t ks = (uint64_t)t.kv_heads * t.head_dim;
+	uint64_t kh = (uint64_t)((t.head0 + h) / (t.heads / t.kv_heads)) *
+		      t.head_dim;
+	const float *qi = q + i * qs + (uint64_t)h * t.head_dim;
+	float max = -INFINITY;
+	double sum = 0;
+
+	for (uint32_t j = threadIdx.x; j < seen; j += blockDim.x) {
+		const float *kj = k + j * ks + kh;
+		double dot = 0;
+
+		for (uint32_t d = 0; d < t.head_dim; d++)
+			dot += (double)qi[d] * kj[d];
+		score[j] = (float)(dot * t.scale);
+		max = fmaxf(max, score[j]);
+	}
+	max = block_max(max);
+	for (uint32_t j = threadIdx.x; j < seen; j += blockDim.x) {
+		score[j] = expf(score[j] - max);
+		sum += score[j];
+	}
+	sum = block_sum(sum);
+	for (uint32_t d = threadIdx.x; d < t.head_dim; d += blockDim.x) {
+		double acc = 0;
+
+		for (uint32_t j = 0; j < seen; j++)
+			acc += (double)score[j] * v[j * ks + kh + d];
+		out[i * qs + (uint64_t)h * t.head_dim + d] = (float)(acc / sum);
+	}
+}
+
 /* One thread per (token, head, pair); the interleaved layout. */
 __global__ void k_rope(float *out, const float *in, uint32_t tokens,
 		       uint32_t heads, uint32_t head_dim, uint32_t pos0,
@@ -986,6 +1035,41 @@ int run_argmax(const struct ash_op_args *a, void *const p[])
 	return launched();
 }
 
+/* Shared memory a block may have, opted in at open(): the scores' room. */
+size_t attention_smem(void)
+{
+	static int max = -1;
+
+	if (max < 0) {
+		if (cudaDeviceGetAttribute(&max,
+					   cudaDevAttrMaxSharedMemoryPerBlockOptin,
+					   0) != cudaSuccess)
+			max = 48 << 10;
+		cudaFuncSetAttribute(k_attention,
+				     cudaFuncAttributeMaxDynamicSharedMemorySize,
+				     max - 1024);
+	}
+	return (size_t)max - 1024;	/* the reductions' own */
+}
+
+int run_attention(const struct ash_op_args *a, void *const p[])
+{
+	const struct ash_attention_params *t = &a->u.attn;
+	size_t smem = (size_t)t->kv_tokens * sizeof(float);
+
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	if (smem > attention_smem())
+		return -EOPNOTSUPP;	/* more kv tokens than shared memory */
+	cudaStream_t st = order(a, p, false);
+	k_attention<<<t->q_tokens * ash_attn_heads(t), THREADS, smem, st>>>(
+		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
+		static_cast<const float *>(p[2]), static_cast<const float *>(p[3]),
+		*t);
+	queued(a, p, st);
+	return launched();
+}
+
 /*
  * Every id is checked before any row is copied, so that a bad one leaves
  * the output untouched: the check's verdict is read back first.
@@ -1043,6 +1127,7 @@ struct ash_backend make_backend(void)
 	be.run[ASH_OP_GELU_ERF] = unary<k_gelu_erf>;
 	be.run[ASH_OP_LAYERNORM] = run_layernorm;
 	be.run[ASH_OP_ARGMAX] = run_argmax;
+	be.run[ASH_OP_ATTENTION] = run_attention;
 	return be;
 }
 

@@ -8,8 +8,8 @@
  * tenant of partition "ops" (granted by uid), runs ash_copy and ash_fill,
  * then a command buffer with GEMM (f32 plain, f32 with alpha/beta, a
  * transposed B and a padded C, f16 and bf16 inputs), ADD, MUL, SILU, GELU,
- * GELU_ERF, RMSNORM, LAYERNORM, SOFTMAX, ARGMAX, ROPE and EMBEDDING on
- * small shapes.  f32 results must
+ * GELU_ERF, RMSNORM, LAYERNORM, SOFTMAX, ARGMAX, ATTENTION (causal, grouped
+ * query, over a cache), ROPE and EMBEDDING on small shapes.  f32 results must
  * match a double-precision reference to within float rounding; f16/bf16
  * GEMMs must match the reference computed from the rounded inputs just as
  * tightly, and the reference from the unrounded f32 inputs within the
@@ -221,7 +221,7 @@ static int tenant(void *arg)
 	struct ash_tensor_ref rc, ra, rb, rw, ro, ri;
 	struct tbuf a32, b32, bt32, c1, c2, c3, a16, b16, ab16, bb16, c16, cb16;
 	struct tbuf x, y, o_add, o_mul, o_silu, o_gelu, o_rms, w, o_soft, o_rope,
-		    table, ids, o_emb, o_gerf, o_ln, o_am;
+		    table, ids, o_emb, o_gerf, o_ln, o_am, o_att;
 	static double ra_d[M * K], rb_d[K * N], rbt_d[N * K], ra16[M * K],
 		      rb16[K * N], rab16[M * K], rbb16[K * N], want[M * LDC];
 	static float c0[M * LDC], got[M * N];
@@ -272,11 +272,14 @@ static int tenant(void *arg)
 	/* ---- element-wise and row op inputs ---- */
 	enum { ROWS = 4, COLS = 24, NEL = ROWS * COLS };
 	enum { TOK = 3, HEADS = 2, HD = 8, POS0 = 5, VOCAB = 10, DIM = 6, NIDS = 7 };
+	/* attention: 3 queries late in a cache of 6 (x as q, y as k and v) */
+	enum { AQ = 3, AK = 6, AH = 4, AKVH = 2, AD = 8 };
 	x = mk(NEL * 4); y = mk(NEL * 4); w = mk(COLS * 4);
 	o_add = mk(NEL * 4); o_mul = mk(NEL * 4); o_silu = mk(NEL * 4);
 	o_gelu = mk(NEL * 4); o_rms = mk(NEL * 4); o_soft = mk(NEL * 4);
 	o_rope = mk(TOK * HEADS * HD * 4);
 	o_gerf = mk(NEL * 4); o_ln = mk(NEL * 4); o_am = mk(ROWS * 4);
+	o_att = mk(AQ * AH * AD * 4);
 	table = mk(VOCAB * DIM * 4); ids = mk(NIDS * 4); o_emb = mk(NIDS * DIM * 4);
 	{
 		float *px = x.p, *py = y.p, *pw = w.p, *pt = table.p;
@@ -345,6 +348,19 @@ static int tenant(void *arg)
 			   "op layernorm");
 		ro = ref(&o_am, ASH_DTYPE_U32, ROWS, 1, 0);
 		REQUIRE_OK(ash_op_argmax(cb, &ro, &ri), "op argmax");
+	}
+	{
+		struct ash_attention at = {
+			.q_tokens = AQ, .kv_tokens = AK, .heads = AH,
+			.kv_heads = AKVH, .head_dim = AD, .q_pos0 = AK - AQ,
+			.causal = 1, .scale = 0.35f,
+		};
+		struct ash_tensor_ref qa = ref(&x, ASH_DTYPE_F32, AQ, AH * AD, 0);
+		struct ash_tensor_ref kva = ref(&y, ASH_DTYPE_F32, AK, AKVH * AD, 0);
+		struct ash_tensor_ref oa = ref(&o_att, ASH_DTYPE_F32, AQ, AH * AD, 0);
+
+		REQUIRE_OK(ash_op_attention(cb, &oa, &qa, &kva, &kva, &at),
+			   "op attention");
 	}
 	ri = ref(&x, ASH_DTYPE_F32, 1, TOK * HEADS * HD, 0);
 	ro = ref(&o_rope, ASH_DTYPE_F32, 1, TOK * HEADS * HD, 0);
@@ -458,6 +474,33 @@ static int tenant(void *arg)
 			EXPECT_EQ(am[r], best, "argmax of a row");
 		}
 		close_enough("layernorm", o_ln.p, wv, NEL, 1e-6, 1e-5);
+		for (t = 0; t < AQ; t++)
+			for (h = 0; h < AH; h++) {
+				int seen = AK - AQ + t + 1, kh = h / (AH / AKVH), j2;
+				double sc[AK], mx = -INFINITY, sum = 0;
+
+				for (j2 = 0; j2 < seen; j2++) {
+					double dot = 0;
+
+					for (p = 0; p < AD; p++)
+						dot += (double)px[(t * AH + h) * AD + p] *
+						       py[(j2 * AKVH + kh) * AD + p];
+					sc[j2] = dot * 0.35f;
+					mx = fmax(mx, sc[j2]);
+				}
+				for (j2 = 0; j2 < seen; j2++)
+					sum += (sc[j2] = exp(sc[j2] - mx));
+				for (p = 0; p < AD; p++) {
+					double acc = 0;
+
+					for (j2 = 0; j2 < seen; j2++)
+						acc += sc[j2] / sum *
+						       py[(j2 * AKVH + kh) * AD + p];
+					wv[(t * AH + h) * AD + p] = acc;
+				}
+			}
+		close_enough("attention (causal, GQA)", o_att.p, wv, AQ * AH * AD,
+			     1e-6, 1e-6);
 		for (t = 0; t < TOK; t++)
 			for (h = 0; h < HEADS; h++)
 				for (p = 0; p < HD / 2; p++) {
