@@ -40,7 +40,9 @@
  *  The buffer table of a context is an xarray, protected by its own lock.
  *  The scrub queue of an ASH_DEVICE_ENGINE device (scrub.c) is under its
  *  sched_lock; a scrubbed range goes back to the address space under
- *  space_lock, taken after sched_lock is dropped.
+ *  space_lock, taken after sched_lock is dropped.  space_lock nests inside
+ *  sched_lock in one place, the marking of lost buffers when an engine
+ *  goes (ash_buffers_lose()); it is never held while sched_lock is taken.
  *  ash_device.engine_rwsem (outside the mm's page-table locks, inside
  *  mmap_lock): written to change the engine and to take a
  *  buffer's range out of the device address space (with the unmapping
