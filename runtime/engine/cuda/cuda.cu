@@ -934,19 +934,40 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 	return ret;
 }
 
+/*
+ * A compute op: its operands on the GPU (-EOPNOTSUPP otherwise), kernel
+ * @k queued on the compute stream after what it conflicts with, and
+ * marked for the commands after it.
+ */
+template <typename... P, typename... A>
+int compute(const struct ash_op_args *a, void *const p[], void (*k)(P...),
+	    unsigned int grid, size_t smem, A... args)
+{
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	cudaStream_t st = order(a, p, false);
+	k<<<grid, THREADS, smem, st>>>(args...);
+	queued(a, p, st);
+	return launched();
+}
+
+float *out_f32(void *const p[])
+{
+	return static_cast<float *>(p[0]);
+}
+
+const float *in_f32(void *const p[], int i)
+{
+	return static_cast<const float *>(p[i]);
+}
+
 template <void (*K)(float *, const float *, const float *, uint64_t)>
 int binary(const struct ash_op_args *a, void *const p[])
 {
 	uint64_t n = a->u.elt.count;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	K<<<blocks_for(n), THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		static_cast<const float *>(p[2]), n);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, K, blocks_for(n), 0, out_f32(p), in_f32(p, 1),
+		       in_f32(p, 2), n);
 }
 
 template <void (*K)(float *, const float *, uint64_t)>
@@ -954,41 +975,23 @@ int unary(const struct ash_op_args *a, void *const p[])
 {
 	uint64_t n = a->u.elt.count;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	K<<<blocks_for(n), THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]), n);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, K, blocks_for(n), 0, out_f32(p), in_f32(p, 1), n);
 }
 
 int run_rmsnorm(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_rows_params *r = &a->u.rows;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k_rmsnorm<<<r->rows, THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		static_cast<const float *>(p[2]), r->cols, r->eps);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_rmsnorm, r->rows, 0, out_f32(p), in_f32(p, 1),
+		       in_f32(p, 2), r->cols, r->eps);
 }
 
 int run_softmax(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_rows_params *r = &a->u.rows;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k_softmax<<<r->rows, THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		r->cols);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_softmax, r->rows, 0, out_f32(p), in_f32(p, 1),
+		       r->cols);
 }
 
 int run_rope(const struct ash_op_args *a, void *const p[])
@@ -996,43 +999,24 @@ int run_rope(const struct ash_op_args *a, void *const p[])
 	const struct ash_rope_params *r = &a->u.rope;
 	uint64_t n = (uint64_t)r->tokens * r->heads * (r->head_dim / 2);
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k_rope<<<blocks_for(n), THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		r->tokens, r->heads, r->head_dim, r->pos0, r->theta);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_rope, blocks_for(n), 0, out_f32(p), in_f32(p, 1),
+		       r->tokens, r->heads, r->head_dim, r->pos0, r->theta);
 }
 
 int run_layernorm(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_rows_params *r = &a->u.rows;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k_layernorm<<<r->rows, THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		static_cast<const float *>(p[2]), static_cast<const float *>(p[3]),
-		r->cols, r->eps);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_layernorm, r->rows, 0, out_f32(p), in_f32(p, 1),
+		       in_f32(p, 2), in_f32(p, 3), r->cols, r->eps);
 }
 
 int run_argmax(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_rows_params *r = &a->u.rows;
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k_argmax<<<r->rows, THREADS, 0, st>>>(
-		static_cast<uint32_t *>(p[0]), static_cast<const float *>(p[1]),
-		r->cols);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_argmax, r->rows, 0,
+		       static_cast<uint32_t *>(p[0]), in_f32(p, 1), r->cols);
 }
 
 /* Shared memory a block may have, opted in at open(): the scores' room. */
@@ -1057,17 +1041,10 @@ int run_attention(const struct ash_op_args *a, void *const p[])
 	const struct ash_attention_params *t = &a->u.attn;
 	size_t smem = (size_t)t->kv_tokens * sizeof(float);
 
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
 	if (smem > attention_smem())
 		return -EOPNOTSUPP;	/* more kv tokens than shared memory */
-	cudaStream_t st = order(a, p, false);
-	k_attention<<<t->q_tokens * ash_attn_heads(t), THREADS, smem, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		static_cast<const float *>(p[2]), static_cast<const float *>(p[3]),
-		*t);
-	queued(a, p, st);
-	return launched();
+	return compute(a, p, k_attention, t->q_tokens * ash_attn_heads(t), smem,
+		       out_f32(p), in_f32(p, 1), in_f32(p, 2), in_f32(p, 3), *t);
 }
 
 /*
