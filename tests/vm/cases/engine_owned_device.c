@@ -108,31 +108,15 @@ static void engine_kill(pid_t pid, int sig, const char *name)
 	dev_wait(name, false);
 }
 
-static long alloc_flags(int fd, uint64_t size, uint32_t flags, uint32_t *h)
-{
-	struct ash_buf_alloc a;
-	long ret;
-
-	memset(&a, 0, sizeof(a));
-	a.size = size;
-	a.flags = flags;
-	ret = vt_ioctl(fd, ASH_IOC_BUF_ALLOC, &a);
-	if (!ret)
-		*h = a.handle;
-	return ret;
-}
-
 /* A staging buffer of @size, mapped: its handle, the mapping in *@p. */
 static uint32_t staging(int fd, uint64_t size, void **p)
 {
-	struct ash_buf_info info;
+	uint64_t off;
 	uint32_t h;
 
-	REQUIRE_OK(alloc_flags(fd, size, ASH_BUF_STAGING, &h), "alloc staging");
-	memset(&info, 0, sizeof(info));
-	info.handle = h;
-	REQUIRE_OK(vt_ioctl(fd, ASH_IOC_BUF_INFO, &info), "staging info");
-	*p = vt_buf_map(fd, info.mmap_offset, size);
+	REQUIRE_OK(vt_buf_alloc_flags(fd, size, ASH_BUF_STAGING, &h, &off),
+		   "alloc staging");
+	*p = vt_buf_map(fd, off, size);
 	REQUIRE(*p, "mmap a staging buffer: %s", vt_errname(-errno));
 	return h;
 }
@@ -264,18 +248,15 @@ static void registration(const struct ash_device_info *d)
 /* 2. Only staging buffers map. */
 static void mapping(void)
 {
-	struct ash_buf_info info;
+	uint64_t off;
 	uint32_t h;
 	void *p;
 	int fd = vt_tenant_open("owned_a");
 
 	REQUIRE(fd >= 0, "bind owned_a: %s", vt_errname(fd));
-	REQUIRE_OK(alloc_flags(fd, 64 * KiB, 0, &h), "alloc device memory");
-	memset(&info, 0, sizeof(info));
-	info.handle = h;
-	REQUIRE_OK(vt_ioctl(fd, ASH_IOC_BUF_INFO, &info), "buf info");
+	REQUIRE_OK(vt_buf_alloc(fd, 64 * KiB, &h, &off), "alloc device memory");
 	p = mmap(NULL, 64 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)info.mmap_offset);
+		 (off_t)off);
 	EXPECT(p == MAP_FAILED && errno == ENODEV,
 	       "mmap of engine-owned memory: expected ENODEV, got %s",
 	       p == MAP_FAILED ? vt_errname(-errno) : "a mapping");
@@ -296,7 +277,7 @@ static int alice_fill_free(void *arg)
 	fd = vt_tenant_open("owned_a");
 	REQUIRE(fd >= 0, "alice bind owned_a: %s", vt_errname(fd));
 	for (i = 0; i < NCHUNK; i++) {
-		REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h[i]), "alice alloc 1 MiB");
+		REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h[i], NULL), "alice alloc 1 MiB");
 		vx_cmd_fill(&c, h[i], 0, CHUNK, 0xA5A5A5A5u);
 		EXPECT_OK(vx_run(fd, &c, 1), "alice's FILL");
 	}
@@ -318,7 +299,7 @@ static int bob_check_zero(void *arg)
 	REQUIRE(fd >= 0, "bob bind owned_b: %s", vt_errname(fd));
 	sh = staging(fd, CHUNK, &sp);
 	for (i = 0; i < NCHUNK; i++) {
-		REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h), "bob alloc 1 MiB");
+		REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h, NULL), "bob alloc 1 MiB");
 		at = copy_out_find_not(fd, h, sh, sp, CHUNK, 0);
 		EXPECT(at == -1, "bob's buffer %d: byte %ld is %#x, not zero", i,
 		       at, at >= 0 ? ((uint8_t *)sp)[at] : 0);
@@ -354,8 +335,8 @@ static void isolation(void)
 	int fa = vt_tenant_open("owned_a"), fb = vt_tenant_open("owned_b");
 
 	REQUIRE(fa >= 0 && fb >= 0, "bind owned_a and owned_b");
-	REQUIRE_OK(alloc_flags(fa, 64 * KiB, 0, &ha), "alice alloc");
-	REQUIRE_OK(alloc_flags(fb, 64 * KiB, 0, &hb), "bob alloc");
+	REQUIRE_OK(vt_buf_alloc(fa, 64 * KiB, &ha, NULL), "alice alloc");
+	REQUIRE_OK(vt_buf_alloc(fb, 64 * KiB, &hb, NULL), "bob alloc");
 	/* A handle only means something in its own context: make sure
 	 * alice's is not also one of bob's. */
 	vx_cmd_copy(&c, hb, 0, ha + 100, 0, 4096);
@@ -386,8 +367,8 @@ static void engine_death_kept(pid_t *engine)
 	*engine = engine_start(&stalled);
 	fd = vt_tenant_open("owned_b");
 	REQUIRE(fd >= 0, "bind owned_b");
-	REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h), "alloc 1 MiB");
-	REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &hj), "alloc 1 MiB for the job");
+	REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h, NULL), "alloc 1 MiB");
+	REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &hj, NULL), "alloc 1 MiB for the job");
 	sh = staging(fd, CHUNK, &sp);
 	vx_cmd_fill(&c, h, 0, CHUNK, 0x3C3C3C3Cu);
 	REQUIRE_OK(vx_run(fd, &c, 1), "FILL the buffer that must survive");
@@ -438,7 +419,7 @@ static void engine_death_volatile(void)
 	REQUIRE_OK(vt_part_create(&pp), "partition on the volatile device");
 	fd = vt_tenant_open("owned_vol");
 	REQUIRE(fd >= 0, "bind owned_vol");
-	REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h), "alloc 1 MiB");
+	REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h, NULL), "alloc 1 MiB");
 	sh = staging(fd, CHUNK, &sp);
 	vx_cmd_fill(&c, h, 0, CHUNK, 0x11111111u);
 	REQUIRE_OK(vx_run(fd, &c, 1), "FILL");
@@ -451,7 +432,7 @@ static void engine_death_volatile(void)
 		   "a job naming a lost buffer");
 
 	engine = engine_start(&a);
-	REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h2), "allocate after the loss");
+	REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h2, NULL), "allocate after the loss");
 	EXPECT_EQ(copy_out_find_not(fd, h2, sh, sp, CHUNK, 0), -1,
 		  "first nonzero byte of a new buffer after the loss");
 	EXPECT_ERR(vx_submit(fd, &c, 1, NULL), -EIO,
@@ -478,7 +459,7 @@ static int copier(void *arg)
 	fd = vt_tenant_open("owned_a");
 	REQUIRE(fd >= 0, "carol bind owned_a");
 	for (i = 0; i < 8; i++)
-		REQUIRE_OK(alloc_flags(fd, CHUNK, 0, &h[i]), "carol alloc");
+		REQUIRE_OK(vt_buf_alloc(fd, CHUNK, &h[i], NULL), "carol alloc");
 	sh = staging(fd, CHUNK, &sp);
 	memset(sp, 0xC7, CHUNK);
 	for (i = 0; i < 64; i++)

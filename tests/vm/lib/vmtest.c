@@ -401,11 +401,18 @@ int vt_tenant_open(const char *partition)
 
 long vt_buf_alloc(int fd, uint64_t size, uint32_t *handle, uint64_t *offset)
 {
+	return vt_buf_alloc_flags(fd, size, 0, handle, offset);
+}
+
+long vt_buf_alloc_flags(int fd, uint64_t size, uint32_t flags,
+			uint32_t *handle, uint64_t *offset)
+{
 	struct ash_buf_alloc a;
 	long ret;
 
 	memset(&a, 0, sizeof(a));
 	a.size = size;
+	a.flags = flags;
 	ret = vt_ioctl(fd, ASH_IOC_BUF_ALLOC, &a);
 	if (!ret) {
 		if (handle)

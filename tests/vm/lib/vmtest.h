@@ -147,6 +147,9 @@ int vt_ctx_list(struct ash_context_info *out, int max);
 int vt_tenant_open(const char *partition);
 /* ASH_IOC_BUF_ALLOC: 0 or -errno; handle and offset may be NULL. */
 long vt_buf_alloc(int fd, uint64_t size, uint32_t *handle, uint64_t *offset);
+/* The same with ASH_BUF_* @flags (ASH_BUF_STAGING, ASH_BUF_READONLY). */
+long vt_buf_alloc_flags(int fd, uint64_t size, uint32_t flags,
+			uint32_t *handle, uint64_t *offset);
 long vt_buf_free(int fd, uint32_t handle);
 long vt_buf_info(int fd, uint32_t handle, struct ash_buf_info *info);
 /* mmap a buffer's offset on @fd, MAP_SHARED, read/write: NULL on failure
