@@ -100,8 +100,16 @@ const struct kf_ioc kf_iocs[] = {
 	    R8(struct ash_submit, 0), R8(struct ash_submit, 1)),
 	IOC(KF_WAIT, ASH_IOC_WAIT, struct ash_wait, flags, 0, 2,
 	    R8(struct ash_wait, 0), R8(struct ash_wait, 1)),
-	IOC(KF_C_DEVINFO, ASH_CTL_DEVICE_INFO, struct ash_device_info, flags,
-	    0, 1, R8(struct ash_device_info, 0)),
+	[KF_C_DEVINFO] = {
+		KF_C_DEVINFO, ASH_CTL_DEVICE_INFO, sizeof(struct ash_device_info),
+		offsetof(struct ash_device_info, flags), ASH_DEVICE_INFO_BY_NAME,
+		3, { R8(struct ash_device_info, 0),
+		     { offsetof(struct ash_device_info, reserved2), 8,
+		       "reserved2[0]" },
+		     { offsetof(struct ash_device_info, reserved2) + 24, 8,
+		       "reserved2[3]" } },
+		ASH_DEVICE_INFO_SIZE_V1,
+	},
 	IOC(KF_C_PCREATE, ASH_CTL_PART_CREATE, struct ash_partition_params,
 	    flags, 0, 4, R8(struct ash_partition_params, 0),
 	    R8(struct ash_partition_params, 1),
@@ -296,7 +304,10 @@ long kf_ioctl(int fd, enum kf_op op, void *arg, enum kf_mut mut,
 			(unsigned char)(1U << kf_below(r, 8));
 		break;
 	case KF_M_SMALL:
-		size = 8 * kf_below(r, d->size / 8);
+		/* smaller, but not a size an earlier version had */
+		do {
+			size = 8 * kf_below(r, d->size / 8);
+		} while (d->old_size && size == d->old_size);
 		break;
 	case KF_M_NULL:
 		uarg = NULL;

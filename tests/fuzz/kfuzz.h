@@ -108,6 +108,7 @@ struct kf_ioc {
 	uint32_t flags_ok;
 	int nzero;
 	struct vt_field zero[6];
+	size_t old_size;	/* an earlier version's size, served too; 0 */
 };
 
 extern const struct kf_ioc kf_iocs[];	/* indexed by enum kf_op */
