@@ -175,7 +175,10 @@ int ash_op_fill(struct ash_cmdbuf *cb, struct ash_buf *dst, uint64_t off,
 /*
  * C = alpha * op(A) * op(B) + beta * C, C f32 m x n, op(A) m x k, op(B)
  * k x n, where op(X) is X, or X transposed with ASH_GEMM_TRANS_A/_B (then A
- * is stored k x m, B n x k).  A and B share a dtype: F32, F16 or BF16.  C
+ * is stored k x m, B n x k).  A and B share a dtype: F32, F16 or BF16; or
+ * B holds quantized weights (Q8_0, Q4_0, as GGUF stores them: rows of k
+ * elements in blocks of 32, k and ld multiples of 32), A is F32 and flags
+ * is exactly ASH_GEMM_TRANS_B (B stored n x k, a layer's [out][in]).  C
  * may not overlap A or B; leading dimensions are below 2^31.  With beta 0,
  * C is not read.
  */
@@ -259,7 +262,8 @@ int ash_op_rope(struct ash_cmdbuf *cb, const struct ash_tensor_ref *out,
 		const struct ash_tensor_ref *in, uint32_t tokens,
 		uint32_t heads, uint32_t head_dim, uint32_t pos0, float theta);
 /*
- * out[i] = table[ids[i]]: table f32 vocab x dim (rows x cols, dense), ids
+ * out[i] = table[ids[i]]: table vocab x dim (rows x cols, dense) of F32,
+ * F16, BF16, Q8_0 or Q4_0 (dim a multiple of 32), converted to f32; ids
  * U32 of nr_ids elements, out f32 of nr_ids * dim elements.  An id outside
  * the table fails the job (-EINVAL), not the recording.
  */

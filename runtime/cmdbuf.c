@@ -175,60 +175,82 @@ static int overlap(const struct ash_buf *b1, uint64_t o1, uint64_t l1,
 	return b1 == b2 && o1 < o2 + l2 && o2 < o1 + l1;
 }
 
-/* A checked struct ash_tensor_ref: the byte range it spans. */
+/* A checked struct ash_tensor_ref: the byte range it spans.  Elements
+ * come in blocks of bs elements, bb bytes: one element of es bytes for
+ * plain types, 32 for the quantized ones. */
 struct tref {
 	const struct ash_buf *buf;
 	uint64_t off, len;	/* bytes */
-	uint32_t es;		/* element size, bytes */
+	uint32_t es;		/* element size, bytes (plain types) */
+	uint32_t bs, bb;	/* block: elements, bytes */
 	uint32_t rows, cols, ld;
 	uint64_t count;		/* rows * cols */
 	int dense;
 };
 
+/* Masks of dtypes: plain ones by value, the quantized ones the ops take
+ * (Q8_0 and Q4_0, whose values are past 32) by one bit. */
 #define DT(x)		(1U << (x))
 #define DT_FLOAT	(DT(ASH_DTYPE_F32) | DT(ASH_DTYPE_F16) | \
 			 DT(ASH_DTYPE_BF16))
+#define DT_QUANT	(1ULL << 32)
 
-static uint32_t dtype_size(int dtype)
+static int dtype_quantized(int dtype)
 {
-	switch (dtype) {
-	case ASH_DTYPE_F32:
-	case ASH_DTYPE_U32:
-		return 4;
-	case ASH_DTYPE_F16:
-	case ASH_DTYPE_BF16:
-		return 2;
-	}
-	return 0;
+	return dtype == ASH_DTYPE_Q8_0 || dtype == ASH_DTYPE_Q4_0;
 }
 
 static uint32_t op_dtype(int dtype)
 {
-	return dtype == ASH_DTYPE_F16 ? ASH_OP_F16 :
-	       dtype == ASH_DTYPE_BF16 ? ASH_OP_BF16 : ASH_OP_F32;
+	switch (dtype) {
+	case ASH_DTYPE_F16:
+		return ASH_OP_F16;
+	case ASH_DTYPE_BF16:
+		return ASH_OP_BF16;
+	case ASH_DTYPE_Q8_0:
+		return ASH_OP_Q8_0;
+	case ASH_DTYPE_Q4_0:
+		return ASH_OP_Q4_0;
+	}
+	return ASH_OP_F32;	/* and U32: 4-byte elements */
 }
 
 /* Checks @ref against the buffer's context, @dtypes (a DT() mask) and the
- * buffer's size; fills @t. */
+ * buffer's size; fills @t.  Quantized matrices have rows of whole blocks. */
 static int ref_check(const struct ash_cmdbuf *cb,
-		     const struct ash_tensor_ref *ref, uint32_t dtypes,
+		     const struct ash_tensor_ref *ref, uint64_t dtypes,
 		     struct tref *t)
 {
 	uint64_t span;
 
-	if (!ref || ref->dtype < 0 || ref->dtype >= 32 ||
-	    !(dtypes & DT(ref->dtype)) || !ref->rows || !ref->cols)
+	if (!ref || !ref->rows || !ref->cols)
+		return -EINVAL;
+	if (dtype_quantized(ref->dtype) ? !(dtypes & DT_QUANT) :
+	    ref->dtype < 0 || ref->dtype >= 32 || !(dtypes & DT(ref->dtype)))
 		return -EINVAL;
 	t->buf = ref->buf;
-	t->es = dtype_size(ref->dtype);
 	t->rows = ref->rows;
 	t->cols = ref->cols;
 	t->ld = ref->ld ? ref->ld : ref->cols;
-	if (t->ld < t->cols || ref->offset % t->es)
+	if (dtype_quantized(ref->dtype)) {
+		t->bs = ASH_OP_QBLOCK;
+		t->bb = (uint32_t)ash_op_bytes(op_dtype(ref->dtype),
+					       ASH_OP_QBLOCK);
+		t->es = 0;
+		if (t->cols % t->bs || t->ld % t->bs || ref->offset % 2)
+			return -EINVAL;
+	} else {
+		t->bs = 1;
+		t->es = t->bb = ref->dtype == ASH_DTYPE_U32 ? 4 :
+			(uint32_t)ash_op_bytes(op_dtype(ref->dtype), 1);
+		if (ref->offset % t->es)
+			return -EINVAL;
+	}
+	if (t->ld < t->cols)
 		return -EINVAL;
-	/* (2^32-1) * (2^32-1) + 2^32-1 fits 64 bits; times es may not. */
+	/* (2^32-1) * (2^32-1) + 2^32-1 fits 64 bits; times bb may not. */
 	span = (uint64_t)(t->rows - 1) * t->ld + t->cols;
-	if (__builtin_mul_overflow(span, t->es, &t->len))
+	if (__builtin_mul_overflow(span / t->bs, t->bb, &t->len))
 		return -EINVAL;
 	t->off = ref->offset;
 	if (!range_ok(cb->ctx, t->buf, t->off, t->len))
@@ -569,8 +591,9 @@ static void sub_span(const struct tref *t, int trans, uint64_t r0,
 	uint64_t sr = trans ? c0 : r0, sc = trans ? r0 : c0;
 	uint64_t rows = trans ? nc : nr, cols = trans ? nr : nc;
 
-	*off = t->off + (sr * t->ld + sc) * t->es;
-	*len = ((rows - 1) * t->ld + cols) * t->es;
+	/* Quantized: columns and ld are whole blocks, so is the start. */
+	*off = t->off + (sr * t->ld + sc) / t->bs * t->bb;
+	*len = ((rows - 1) * t->ld + cols) / t->bs * t->bb;
 }
 
 static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
@@ -585,12 +608,17 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	struct ash_command cmd;
 	struct tref c, a, b;
 	uint32_t M, N, K;
-	int ret;
+	int ret, q;
 
 	if (flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B) ||
 	    ref_check(cb, cr, DT(ASH_DTYPE_F32), &c) ||
-	    ref_check(cb, ar, DT_FLOAT, &a) || ref_check(cb, br, DT_FLOAT, &b) ||
-	    ar->dtype != br->dtype)
+	    ref_check(cb, ar, DT_FLOAT, &a) ||
+	    ref_check(cb, br, DT_FLOAT | DT_QUANT, &b))
+		return -EINVAL;
+	/* Quantized weights: A f32, B stored n x k (see ash_gemm_params). */
+	q = b.bs > 1;
+	if (q ? ar->dtype != ASH_DTYPE_F32 || flags != ASH_GEMM_TRANS_B :
+		ar->dtype != br->dtype)
 		return -EINVAL;
 	M = c.rows;
 	N = c.cols;
@@ -603,7 +631,11 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	    c.ld > INT32_MAX || a.ld > INT32_MAX || b.ld > INT32_MAX)
 		return -EINVAL;
 
-	ash_gemm_tiles(M, N, K, a.es, ASH_JOB_COST_MAX, &mt, &nt, &kt);
+	ash_gemm_tiles(M, N, K, q ? 4 : a.es, ASH_JOB_COST_MAX, &mt, &nt, &kt);
+	/* Blocks of k of quantized B are whole blocks of its rows. */
+	if (q && kt < K)
+		kt = kt < ASH_OP_QBLOCK ? ASH_OP_QBLOCK :
+		     kt / ASH_OP_QBLOCK * ASH_OP_QBLOCK;
 	for (i0 = 0; i0 < M; i0 += mt) {
 		uint64_t rm = min_u64(mt, M - i0);
 
@@ -620,7 +652,7 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 				p.m = (uint32_t)rm;
 				p.n = (uint32_t)rn;
 				p.k = (uint32_t)rk;
-				p.dtype = op_dtype(ar->dtype);
+				p.dtype = op_dtype(br->dtype);
 				p.lda = a.ld;
 				p.ldb = b.ld;
 				p.ldc = c.ld;
@@ -1052,7 +1084,8 @@ static int record_embedding(struct ash_cmdbuf *cb,
 	int ret;
 
 	if (ref_check_f32(cb, outr, &out) ||
-	    ref_check_f32(cb, tabler, &table) ||
+	    ref_check(cb, tabler, DT_FLOAT | DT_QUANT, &table) ||
+	    !table.dense ||
 	    ref_check(cb, idsr, DT(ASH_DTYPE_U32), &ids) || !ids.dense ||
 	    ids.count > UINT32_MAX)
 		return -EINVAL;
@@ -1060,8 +1093,8 @@ static int record_embedding(struct ash_cmdbuf *cb,
 	if (out.count != ids.count * table.cols ||
 	    tref_overlap(&out, &table) || tref_overlap(&out, &ids))
 		return -EINVAL;
-	row_bytes = (uint64_t)table.cols * 4;
-	/* An id read, a row read and written. */
+	row_bytes = (uint64_t)table.cols * 4;	/* of out */
+	/* An id read, a row read (counted as f32) and written. */
 	per = per_tile(4 + 2 * row_bytes, 0);
 	if (!per)		/* nor one id's row */
 		return -E2BIG;
@@ -1071,6 +1104,7 @@ static int record_embedding(struct ash_cmdbuf *cb,
 		p.nr_ids = (uint32_t)n;
 		p.dim = table.cols;
 		p.vocab = table.rows;
+		p.dtype = op_dtype(tabler->dtype);
 		cmd_init(&cmd, ASH_OP_EMBEDDING, &p, sizeof(p));
 		cmd_operand(&cmd, out.buf, ASH_OPERAND_WRITE,
 			    out.off + i0 * row_bytes, n * row_bytes);

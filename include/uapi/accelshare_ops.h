@@ -44,18 +44,34 @@ enum ash_opcode {
 #define ASH_OP_F32		0
 #define ASH_OP_F16		1
 #define ASH_OP_BF16		2
+/*
+ * ggml's block-quantized types, for weights (GGUF's Q8_0 and Q4_0): rows
+ * of whole blocks of 32 elements, each block a binary16 scale d followed
+ * by its quants.  Q8_0, 34 bytes: element i is d * q[i], q int8.  Q4_0,
+ * 18 bytes: 16 bytes of nibbles, element i (i < 16) is d * (lo(q[i]) - 8)
+ * and element i + 16 is d * (hi(q[i]) - 8).  Quantized operands are
+ * 2-byte aligned.
+ */
+#define ASH_OP_Q8_0		3
+#define ASH_OP_Q4_0		4
+#define ASH_OP_QBLOCK		32	/* elements per block */
 
 struct ash_fill_params {
 	__u32 pattern;		/* repeated in host byte order; lengths % 4 == 0 */
 	__u32 pad;
 };
 
-/* C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C */
+/*
+ * C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C.
+ * A and B are both of dtype F32, F16 or BF16; or B is quantized (Q8_0,
+ * Q4_0), A is then F32, flags are exactly ASH_GEMM_TRANS_B (B stored
+ * n x k, as a layer's weights are) and k and ldb are multiples of 32.
+ */
 #define ASH_GEMM_TRANS_A	(1U << 0)
 #define ASH_GEMM_TRANS_B	(1U << 1)
 struct ash_gemm_params {
 	__u32 m, n, k;
-	__u32 dtype;		/* of A and B: ASH_OP_F32, _F16 or _BF16 */
+	__u32 dtype;		/* ASH_OP_F32, _F16, _BF16, _Q8_0 or _Q4_0 */
 	__u32 lda, ldb, ldc;	/* leading dimensions, elements; 0: dense */
 	__u32 flags;		/* ASH_GEMM_* */
 	float alpha, beta;
@@ -85,11 +101,13 @@ struct ash_rope_params {
 	__u32 pad;
 };
 
+/* out (f32) = rows ids of table; table of dtype F32, F16, BF16, Q8_0 or
+ * Q4_0 (dim a multiple of 32), converted to f32. */
 struct ash_embedding_params {
 	__u32 nr_ids;		/* ids: u32[nr_ids] */
-	__u32 dim;		/* table: f32[vocab][dim], out: f32[nr_ids][dim] */
+	__u32 dim;		/* table: [vocab][dim], out: f32[nr_ids][dim] */
 	__u32 vocab;
-	__u32 pad;
+	__u32 dtype;		/* of table: ASH_OP_*; 0 is F32 */
 };
 
 /*

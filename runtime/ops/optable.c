@@ -123,10 +123,15 @@ static uint64_t cost_fill(const struct ash_op_args *a)
 
 /* ---- GEMM ---- */
 
+/* Cost units per element of A and B: their bytes, for plain types.  With
+ * quantized weights A is f32; B's byte and a little over plus its
+ * dequantization cost less than the 4 counted. */
 static unsigned int gemm_esize(uint32_t dtype)
 {
 	switch (dtype) {
 	case ASH_OP_F32:
+	case ASH_OP_Q8_0:
+	case ASH_OP_Q4_0:
 		return 4;
 	case ASH_OP_F16:
 	case ASH_OP_BF16:
@@ -135,21 +140,53 @@ static unsigned int gemm_esize(uint32_t dtype)
 	return 0;
 }
 
-/* The stored matrix of an operand: rows x cols, leading dimension *ld
- * (0: cols), elements of esize bytes; sets bytes[i]. */
-static int check_matrix(struct ash_op_args *a, int i, uint32_t rows,
-			uint32_t cols, uint32_t *ld, unsigned int esize)
+bool ash_op_quantized(uint32_t dtype)
 {
-	uint64_t elems;
+	return dtype == ASH_OP_Q8_0 || dtype == ASH_OP_Q4_0;
+}
+
+uint64_t ash_op_bytes(uint32_t dtype, uint64_t elems)
+{
+	uint64_t bytes;
+
+	switch (dtype) {
+	case ASH_OP_F32:
+		return __builtin_mul_overflow(elems, 4, &bytes) ? 0 : bytes;
+	case ASH_OP_F16:
+	case ASH_OP_BF16:
+		return __builtin_mul_overflow(elems, 2, &bytes) ? 0 : bytes;
+	case ASH_OP_Q8_0:
+	case ASH_OP_Q4_0:
+		if (elems % ASH_OP_QBLOCK)
+			return 0;
+		return elems / ASH_OP_QBLOCK *
+		       (dtype == ASH_OP_Q8_0 ? ASH_Q8_0_BYTES : ASH_Q4_0_BYTES);
+	}
+	return 0;
+}
+
+/* The stored matrix of an operand: rows x cols, leading dimension *ld
+ * (0: cols), elements of op dtype @dtype (quantized: rows of whole blocks);
+ * sets bytes[i]. */
+static int check_matrix(struct ash_op_args *a, int i, uint32_t rows,
+			uint32_t cols, uint32_t *ld, uint32_t dtype)
+{
+	bool q = ash_op_quantized(dtype);
+	uint64_t elems, bytes;
 
 	if (!*ld)
 		*ld = cols;
 	if (*ld < cols || rows > INT_MAX || cols > INT_MAX || *ld > INT_MAX)
 		return -EINVAL;
+	if (q && (cols % ASH_OP_QBLOCK || *ld % ASH_OP_QBLOCK))
+		return -EINVAL;
 	/* (rows - 1) * ld + cols < 2^62: no overflow in 64 bits. */
 	elems = (uint64_t)(rows - 1) * *ld + cols;
-	if (fits(a, i, elems, esize) || !aligned(a, i, esize))
+	bytes = ash_op_bytes(dtype, elems);
+	if (!bytes || bytes > opnd(a, i)->length ||
+	    !aligned(a, i, q ? 2 : (unsigned int)(bytes / elems)))
 		return -EINVAL;
+	a->bytes[i] = bytes;
 	return 0;
 }
 
@@ -157,18 +194,20 @@ static int check_gemm(struct ash_op_args *a)
 {
 	struct ash_gemm_params *g = &a->u.gemm;
 	bool ta = g->flags & ASH_GEMM_TRANS_A, tb = g->flags & ASH_GEMM_TRANS_B;
-	unsigned int esize = gemm_esize(g->dtype);
+	bool q = ash_op_quantized(g->dtype);
 
-	if (!esize || (g->flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B)))
+	if (!gemm_esize(g->dtype) ||
+	    (g->flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B)) ||
+	    (q && g->flags != ASH_GEMM_TRANS_B))
 		return -EINVAL;
 	if (!g->m || !g->n || !g->k)
 		return -EINVAL;
 	/* C: m x n f32; A: m x k (k x m transposed); B: k x n (n x k). */
-	if (check_matrix(a, 0, g->m, g->n, &g->ldc, 4) ||
+	if (check_matrix(a, 0, g->m, g->n, &g->ldc, ASH_OP_F32) ||
 	    check_matrix(a, 1, ta ? g->k : g->m, ta ? g->m : g->k, &g->lda,
-			 esize) ||
+			 q ? ASH_OP_F32 : g->dtype) ||
 	    check_matrix(a, 2, tb ? g->n : g->k, tb ? g->k : g->n, &g->ldb,
-			 esize))
+			 g->dtype))
 		return -EINVAL;
 	/* BLAS does not allow the output to alias an input. */
 	if (!disjoint(a, 0, 1) || !disjoint(a, 0, 2))
@@ -384,19 +423,19 @@ static uint64_t cost_rope(const struct ash_op_args *a)
 static int check_embedding(struct ash_op_args *a)
 {
 	const struct ash_embedding_params *e = &a->u.emb;
+	uint32_t ld = 0;
 
-	if (e->pad || !e->nr_ids || !e->dim || !e->vocab)
+	if (!e->nr_ids || !e->dim || !e->vocab || !gemm_esize(e->dtype))
 		return -EINVAL;
 	if (fits(a, 0, (uint64_t)e->nr_ids * e->dim, 4) ||
-	    fits(a, 1, (uint64_t)e->vocab * e->dim, 4) ||
+	    check_matrix(a, 1, e->vocab, e->dim, &ld, e->dtype) ||
 	    fits(a, 2, e->nr_ids, 4) ||
-	    !aligned(a, 0, 4) || !aligned(a, 1, 4) || !aligned(a, 2, 4) ||
+	    !aligned(a, 0, 4) || !aligned(a, 2, 4) ||
 	    !disjoint(a, 0, 1) || !disjoint(a, 0, 2))
 		return -EINVAL;
 	return 0;
 }
 
-/* An id read, a row read and written. */
 static uint64_t cost_embedding(const struct ash_op_args *a)
 {
 	const struct ash_embedding_params *e = &a->u.emb;

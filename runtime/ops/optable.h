@@ -110,6 +110,17 @@ const char *ash_optable_name(uint32_t opcode);
  */
 int ash_optable_check(const struct ash_command *cmd, struct ash_op_args *args);
 
+/* Bytes of a block of 32 elements of the quantized types. */
+#define ASH_Q8_0_BYTES	34
+#define ASH_Q4_0_BYTES	18
+
+/* Whether op dtype @dtype (ASH_OP_*) is block-quantized. */
+bool ash_op_quantized(uint32_t dtype);
+
+/* Bytes of @elems elements of op dtype @dtype; 0 for an unknown dtype, on
+ * overflow, or for quantized types when @elems is not whole blocks. */
+uint64_t ash_op_bytes(uint32_t dtype, uint64_t elems);
+
 /* Saturating arithmetic for costs. */
 uint64_t ash_cost_add(uint64_t a, uint64_t b);
 uint64_t ash_cost_mul(uint64_t a, uint64_t b);

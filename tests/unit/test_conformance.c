@@ -313,15 +313,53 @@ static void random_input(uint32_t dtype, void *raw, float *f, uint64_t n)
 	}
 }
 
+/* @rows rows of @cols random elements (cols % 32 == 0) quantized to @dtype
+ * (ASH_OP_Q8_0 or _Q4_0) into @raw, and the values they stand for into @f,
+ * decoded here from the format's definition. */
+static void quant_input(uint32_t dtype, uint8_t *raw, float *f, uint64_t n)
+{
+	uint64_t b, i;
+
+	for (b = 0; b < n / 32; b++) {
+		uint16_t d16 = f32_to_f16(frand(0.05f) + 0.06f);
+		float d = ash_f16_to_f32(d16), *x = f + b * 32;
+
+		memcpy(raw, &d16, 2);
+		for (i = 0; i < 16 && dtype == ASH_OP_Q4_0; i++) {
+			uint8_t q = (uint8_t)(rnd() & 0xff);
+
+			raw[2 + i] = q;
+			x[i] = d * (float)((int)(q & 15) - 8);
+			x[i + 16] = d * (float)((int)(q >> 4) - 8);
+		}
+		for (i = 0; i < 32 && dtype == ASH_OP_Q8_0; i++) {
+			int8_t q = (int8_t)(rnd() & 0xff);
+
+			raw[2 + i] = (uint8_t)q;
+			x[i] = d * (float)q;
+		}
+		raw += dtype == ASH_OP_Q8_0 ? 34 : 18;
+	}
+}
+
+static uint64_t bytes_of(uint32_t dtype, uint64_t elems)
+{
+	return dtype == ASH_OP_Q8_0 ? elems / 32 * 34 :
+	       dtype == ASH_OP_Q4_0 ? elems / 32 * 18 :
+	       dtype == ASH_OP_F32 ? elems * 4 : elems * 2;
+}
+
 static void gemm_one(struct bench *b, const struct gemm_case *t)
 {
 	bool ta = t->flags & ASH_GEMM_TRANS_A, tb = t->flags & ASH_GEMM_TRANS_B;
 	uint32_t ar = ta ? t->k : t->m, ac = ta ? t->m : t->k;
 	uint32_t br = tb ? t->n : t->k, bc = tb ? t->k : t->n;
 	uint32_t lda = ac + t->lda_pad, ldb = bc + t->ldb_pad;
-	uint32_t ldc = t->n + t->ldc_pad, es = t->dtype == ASH_OP_F32 ? 4 : 2;
-	uint64_t alen = ((uint64_t)(ar - 1) * lda + ac) * es;
-	uint64_t blen = ((uint64_t)(br - 1) * ldb + bc) * es;
+	bool q = t->dtype == ASH_OP_Q8_0 || t->dtype == ASH_OP_Q4_0;
+	uint32_t adt = q ? ASH_OP_F32 : t->dtype;
+	uint32_t ldc = t->n + t->ldc_pad, es = adt == ASH_OP_F32 ? 4 : 2;
+	uint64_t alen = bytes_of(adt, (uint64_t)(ar - 1) * lda + ac);
+	uint64_t blen = bytes_of(t->dtype, (uint64_t)(br - 1) * ldb + bc);
 	uint64_t clen = ((uint64_t)(t->m - 1) * ldc + t->n) * 4;
 	uint64_t A = GUARD, B = A + alen + 64, C = HALF + GUARD;
 	struct ash_gemm_params g = {
@@ -331,14 +369,17 @@ static void gemm_one(struct bench *b, const struct gemm_case *t)
 	};
 	float *af = calloc((size_t)ar * lda, 4), *bf = calloc((size_t)br * ldb, 4);
 	float *c0 = calloc((size_t)t->m * ldc, 4), *c = calloc((size_t)t->m * ldc, 4);
-	void *araw = calloc((size_t)ar * lda, es), *braw = calloc((size_t)br * ldb, es);
+	void *araw = calloc((size_t)ar * lda, es), *braw = calloc((size_t)br * ldb, 4);
 	double worst = 0, tol = (t->k + 2) * 0x1p-23;
 	struct ash_command cmd;
 	uint32_t i, j, l;
 
 	assert_true(af && bf && c0 && c && araw && braw);
-	random_input(t->dtype, araw, af, (uint64_t)ar * lda);
-	random_input(t->dtype, braw, bf, (uint64_t)br * ldb);
+	random_input(adt, araw, af, (uint64_t)ar * lda);
+	if (q)
+		quant_input(t->dtype, braw, bf, (uint64_t)br * ldb);
+	else
+		random_input(t->dtype, braw, bf, (uint64_t)br * ldb);
 	for (i = 0; i < t->m * ldc; i++)
 		c0[i] = frand(1.0f);
 	put(b, A, araw, alen);
@@ -421,6 +462,30 @@ static void gemms(void **state)
 				t.flags = f;
 				gemm_one(b, &t);
 			}
+}
+
+/* Quantized weights: B stored n x k in blocks of 32 along k, A f32. */
+static void gemms_quant(void **state)
+{
+	struct bench *b = bench_for(state);
+	static const struct gemm_case shapes[] = {
+		{ 1, 1, 32, 0, 0, 0, 0, 0, 1.0f, 0.0f },
+		{ 1, 300, 256, 0, 0, 0, 0, 0, 1.0f, 0.0f },
+		{ 17, 33, 96, 0, 0, 3, 32, 7, 0.5f, 0.0f },
+		{ 32, 64, 512, 0, 0, 1, 64, 2, 1.0f, 1.0f },
+		{ 5, 7, 64, 0, 0, 0, 0, 0, -2.0f, 0.25f },
+	};
+	static const uint32_t dtypes[] = { ASH_OP_Q8_0, ASH_OP_Q4_0 };
+	size_t s, d;
+
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+		for (d = 0; d < 2; d++) {
+			struct gemm_case t = shapes[s];
+
+			t.dtype = dtypes[d];
+			t.flags = ASH_GEMM_TRANS_B;
+			gemm_one(b, &t);
+		}
 }
 
 /* ---- element-wise and per-row ---- */
@@ -805,46 +870,62 @@ static void rope(void **state)
 	free(o);
 }
 
-static void embedding(void **state)
+static void embedding_one(struct bench *b, uint32_t dtype)
 {
-	struct bench *b = bench_for(state);
-	enum { VOCAB = 1000, DIM = 37, IDS = 19 };
+	enum { VOCAB = 1000, DIM = 64, IDS = 19 };
 	float *table = malloc(VOCAB * DIM * 4), *o = malloc(IDS * DIM * 4);
 	float *before = malloc(IDS * DIM * 4);
-	struct ash_embedding_params p = { .nr_ids = IDS, .dim = DIM,
-					  .vocab = VOCAB };
-	uint64_t T = GUARD, I = T + VOCAB * DIM * 4 + 64, O = HALF + GUARD;
+	uint8_t *raw = malloc(VOCAB * DIM * 4);
+	uint32_t dim = dtype == ASH_OP_F32 ? 37 : DIM;	/* odd where it may */
+	struct ash_embedding_params p = { .nr_ids = IDS, .dim = dim,
+					  .vocab = VOCAB, .dtype = dtype };
+	uint64_t tlen = bytes_of(dtype, (uint64_t)VOCAB * dim);
+	uint64_t T = GUARD, I = T + tlen + 64, O = HALF + GUARD;
 	uint32_t ids[IDS], i;
 	struct ash_command c;
 
-	assert_true(table && o && before);
-	for (i = 0; i < VOCAB * DIM; i++)
-		table[i] = frand(1.0f);
+	assert_true(table && o && before && raw);
+	if (dtype == ASH_OP_Q8_0 || dtype == ASH_OP_Q4_0)
+		quant_input(dtype, raw, table, (uint64_t)VOCAB * dim);
+	else
+		random_input(dtype, raw, table, (uint64_t)VOCAB * dim);
 	for (i = 0; i < IDS; i++)
 		ids[i] = i == 0 ? 0 : i == 1 ? VOCAB - 1 : rnd() % VOCAB;
-	put(b, T, table, VOCAB * DIM * 4);
+	put(b, T, raw, tlen);
 	put(b, I, ids, sizeof(ids));
-	guard_set(b, O, IDS * DIM * 4);
+	guard_set(b, O, IDS * dim * 4);
 	memset(&c, 0, sizeof(c));
 	c.opcode = ASH_OP_EMBEDDING;
-	operand(&c, ASH_OPERAND_WRITE, O, IDS * DIM * 4);
-	operand(&c, ASH_OPERAND_READ, T, VOCAB * DIM * 4);
+	operand(&c, ASH_OPERAND_WRITE, O, IDS * dim * 4);
+	operand(&c, ASH_OPERAND_READ, T, tlen);
 	operand(&c, ASH_OPERAND_READ, I, sizeof(ids));
 	assert_int_equal(exec(b, &c, &p, sizeof(p)), 0);
-	guard_check(b, O, IDS * DIM * 4, o);
+	guard_check(b, O, IDS * dim * 4, o);
 	for (i = 0; i < IDS; i++)
-		assert_memory_equal(o + i * DIM, table + ids[i] * DIM, DIM * 4);
+		if (memcmp(o + i * dim, table + ids[i] * dim, dim * 4))
+			fail_msg("%s: embedding of dtype %u: row %u (id %u) differs",
+				 b->be->name, dtype, i, ids[i]);
 
 	/* An id past the vocabulary: -EINVAL, and the output untouched. */
-	memcpy(before, o, IDS * DIM * 4);
+	memcpy(before, o, IDS * dim * 4);
 	ids[IDS - 1] = VOCAB;
 	put(b, I, ids, sizeof(ids));
 	assert_int_equal(exec(b, &c, &p, sizeof(p)), -EINVAL);
-	guard_check(b, O, IDS * DIM * 4, o);
-	assert_memory_equal(o, before, IDS * DIM * 4);
+	guard_check(b, O, IDS * dim * 4, o);
+	assert_memory_equal(o, before, IDS * dim * 4);
 	free(table);
 	free(o);
 	free(before);
+	free(raw);
+}
+
+static void embedding(void **state)
+{
+	struct bench *b = bench_for(state);
+	uint32_t dtype;
+
+	for (dtype = ASH_OP_F32; dtype <= ASH_OP_Q4_0; dtype++)
+		embedding_one(b, dtype);
 }
 
 /* The backend's memory scrubs to zero, exactly the range asked. */
@@ -874,6 +955,7 @@ int main(void)
 		cmocka_unit_test_prestate(copies, b), \
 		cmocka_unit_test_prestate(fills, b), \
 		cmocka_unit_test_prestate(gemms, b), \
+		cmocka_unit_test_prestate(gemms_quant, b), \
 		cmocka_unit_test_prestate(eltwise, b), \
 		cmocka_unit_test_prestate(rows, b), \
 		cmocka_unit_test_prestate(layernorm_argmax, b), \

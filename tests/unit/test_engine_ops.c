@@ -1078,7 +1078,7 @@ static void reject_nonzero_pad(void **state)
 	}
 	{
 		struct ash_embedding_params p = { .nr_ids = 1, .dim = 1,
-						  .vocab = 1, .pad = 1 };
+						  .vocab = 1, .dtype = 9 };
 
 		memset(space + w, 0, 4);
 		c = cmd(ASH_OP_EMBEDDING, &p, sizeof(p));

@@ -712,6 +712,70 @@ static void gemm_with_long_rows_cuts_columns_and_k(void **state)
 	ash_cmdbuf_destroy(cb);
 }
 
+static void quantized_gemm_cuts_whole_blocks(void **state)
+{
+	/* Q8_0 weights n x k, k long enough to be cut: each block of k is
+	 * whole blocks of 32, and its operand starts at one. */
+	enum { M = 3, N = 200, K = 70016 };
+	struct ash_buf *cbuf = alloc((uint64_t)M * N * 4),
+		       *abuf = alloc((uint64_t)M * K * 4),
+		       *bbuf = alloc((uint64_t)N * K / 32 * 34);
+	struct ash_tensor_ref c = ref(cbuf, 0, ASH_DTYPE_F32, M, N, 0);
+	struct ash_tensor_ref a = ref(abuf, 0, ASH_DTYPE_F32, M, K, 0);
+	struct ash_tensor_ref b = ref(bbuf, 0, ASH_DTYPE_Q8_0, N, K, 0);
+	struct ash_tensor_ref x;
+	struct ash_cmdbuf *cb = cmdbuf();
+	uint64_t covered = 0;
+	int i;
+
+	(void)state;
+	/* Refused: B not stored n x k, A not f32, rows not whole blocks. */
+	assert_int_equal(ash_op_gemm(cb, &c, &a, &b, 0, 1.0f, 0.0f), -EINVAL);
+	x = a;
+	x.dtype = ASH_DTYPE_F16;
+	assert_int_equal(ash_op_gemm(cb, &c, &x, &b, ASH_GEMM_TRANS_B, 1.0f,
+				     0.0f), -EINVAL);
+	x = b;
+	x.cols = K - 16;
+	x.ld = K;
+	assert_int_equal(ash_op_gemm(cb, &c, &a, &x, ASH_GEMM_TRANS_B, 1.0f,
+				     0.0f), -EINVAL);
+	x = b;
+	x.offset = 1;
+	assert_int_equal(ash_op_gemm(cb, &c, &a, &x, ASH_GEMM_TRANS_B, 1.0f,
+				     0.0f), -EINVAL);
+	assert_int_equal(ash_cmdbuf_commands(cb), 0);
+
+	assert_int_equal(ash_op_gemm(cb, &c, &a, &b, ASH_GEMM_TRANS_B, 1.0f,
+				     0.0f), 0);
+	submit(cb);
+	assert_true(fake.nr_jobs > 1);
+	for (i = 0; i < fake.nr_jobs; i++) {
+		uint32_t j;
+
+		for (j = 0; j < fake.jobs[i].nr; j++) {
+			const struct ash_command *cmd = &fake.jobs[i].cmds[j];
+			struct ash_gemm_params p;
+			uint64_t b_off = cmd->operands[2].offset;
+
+			memcpy(&p, cmd->params, sizeof(p));
+			assert_int_equal(p.dtype, ASH_OP_Q8_0);
+			assert_int_equal(p.flags, ASH_GEMM_TRANS_B);
+			assert_int_equal(p.k % 32, 0);
+			assert_int_equal(p.ldb, K);
+			assert_int_equal(b_off % 34, 0);
+			assert_int_equal(cmd->operands[2].length,
+					 ((p.n - 1) * (uint64_t)K + p.k) / 32 *
+					 34);
+			/* the first row of C's tiles covers k once */
+			if (cmd->operands[0].offset == 0)
+				covered += p.k;
+		}
+	}
+	assert_int_equal(covered, K);
+	ash_cmdbuf_destroy(cb);
+}
+
 static void eltwise_ops_record_counts_and_allow_in_place(void **state)
 {
 	struct ash_buf *x = alloc(4096), *y = alloc(8192);
@@ -1325,6 +1389,7 @@ int main(void)
 		T(gemm_bad_shapes_record_nothing),
 		T(big_gemm_is_cut_into_row_blocks),
 		T(gemm_with_long_rows_cuts_columns_and_k),
+		T(quantized_gemm_cuts_whole_blocks),
 		T(eltwise_ops_record_counts_and_allow_in_place),
 		T(bert_and_decoding_ops_record),
 		T(attention_cut_by_query_tokens),

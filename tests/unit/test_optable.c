@@ -535,9 +535,84 @@ static void calibration_measures_a_rate(void **state)
 	assert_true(rate > 1000);
 }
 
+/* Quantized weights: B stored n x k in whole blocks, A f32, only
+ * TRANS_B; embedding tables of every dtype; nothing else slips through. */
+static void quantized_operands_are_whole_blocks(void **state)
+{
+	static const uint32_t qt[] = { ASH_OP_Q8_0, ASH_OP_Q4_0 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		uint64_t bb = qt[i] == ASH_OP_Q8_0 ? 34 : 18;
+		struct ash_gemm_params g = { .m = 2, .n = 3, .k = 64,
+					     .dtype = qt[i],
+					     .flags = ASH_GEMM_TRANS_B,
+					     .alpha = 1 };
+		struct ash_embedding_params e = { .nr_ids = 2, .dim = 64,
+						  .vocab = 10, .dtype = qt[i] };
+		struct ash_gemm_params bad;
+		struct ash_command c;
+		struct ash_op_args a;
+
+		c = cmd_of(ASH_OP_GEMM, &g, sizeof(g));
+		opnd(&c, W, 2 * 3 * 4);
+		opnd(&c, R, 2 * 64 * 4);
+		opnd(&c, R, 3 * 2 * bb);
+		assert_int_equal(ash_optable_check(&c, &a), 0);
+		assert_int_equal(a.bytes[2], 3 * 2 * bb);
+		c.operands[2].length--;
+		assert_int_equal(check(&c), -EINVAL);
+		c.operands[2].length++;
+		c.operands[2].offset++;		/* scales are 2-byte aligned */
+		assert_int_equal(check(&c), -EINVAL);
+		c.operands[2].offset--;
+		bad = g;
+		bad.flags = 0;			/* B must be stored n x k */
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad.flags = ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B;
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad = g;
+		bad.k = 48;			/* not whole blocks */
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad = g;
+		bad.ldb = 80;
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad.ldb = 96;			/* whole blocks: 2 rows of 3 */
+		memcpy(c.params, &bad, sizeof(bad));
+		c.operands[2].length = (2 * 96 + 64) / 32 * bb;
+		assert_int_equal(check(&c), 0);
+
+		c = cmd_of(ASH_OP_EMBEDDING, &e, sizeof(e));
+		opnd(&c, W, 2 * 64 * 4);
+		opnd(&c, R, 10 * 2 * bb);
+		opnd(&c, R, 2 * 4);
+		assert_int_equal(check(&c), 0);
+		c.operands[1].length--;
+		assert_int_equal(check(&c), -EINVAL);
+		c.operands[1].length++;
+		e.dim = 40;
+		memcpy(c.params, &e, sizeof(e));
+		assert_int_equal(check(&c), -EINVAL);
+		e.dim = 64;
+		e.dtype = ASH_OP_Q4_0 + 1;	/* no such dtype */
+		memcpy(c.params, &e, sizeof(e));
+		assert_int_equal(check(&c), -EINVAL);
+	}
+	assert_int_equal(ash_op_bytes(ASH_OP_Q8_0, 33), 0);
+	assert_int_equal(ash_op_bytes(ASH_OP_F16, 3), 6);
+	assert_int_equal(ash_op_bytes(7, 32), 0);
+	assert_int_equal(ash_op_bytes(ASH_OP_F32, UINT64_MAX / 2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(quantized_operands_are_whole_blocks),
 		cmocka_unit_test(every_op_is_described_and_has_a_cpu_function),
 		cmocka_unit_test(valid_commands_cost_what_the_model_says_in_both_views),
 		cmocka_unit_test(roles_need_exactly_their_access),

@@ -121,6 +121,49 @@ static void cvt_block(const uint16_t *src, uint32_t ld, uint32_t r0,
 	}
 }
 
+/* One row of @n elements of op dtype @dtype at @src, to f32; quantized
+ * rows are whole blocks (ASH_OP_Q8_0, _Q4_0 in <linux/accelshare_ops.h>).
+ * Scales are read with memcpy: blocks are only 2-byte aligned. */
+static void row_to_f32(uint32_t dtype, const uint8_t *src, uint32_t n,
+		       float *dst)
+{
+	uint32_t b, i;
+	uint16_t d16;
+
+	switch (dtype) {
+	case ASH_OP_F32:
+		memcpy(dst, src, (size_t)n * 4);
+		return;
+	case ASH_OP_F16:
+	case ASH_OP_BF16:
+		cvt_block((const uint16_t *)src, n, 0, 1, 0, n, dtype, dst);
+		return;
+	case ASH_OP_Q8_0:
+		for (b = 0; b < n / ASH_OP_QBLOCK; b++, src += ASH_Q8_0_BYTES) {
+			float d;
+
+			memcpy(&d16, src, 2);
+			d = ash_f16_to_f32(d16);
+			for (i = 0; i < ASH_OP_QBLOCK; i++)
+				*dst++ = d * (float)(int8_t)src[2 + i];
+		}
+		return;
+	case ASH_OP_Q4_0:
+		for (b = 0; b < n / ASH_OP_QBLOCK; b++, src += ASH_Q4_0_BYTES) {
+			float d;
+
+			memcpy(&d16, src, 2);
+			d = ash_f16_to_f32(d16);
+			for (i = 0; i < 16; i++) {
+				dst[i] = d * (float)((src[2 + i] & 0xf) - 8);
+				dst[i + 16] = d * (float)((src[2 + i] >> 4) - 8);
+			}
+			dst += ASH_OP_QBLOCK;
+		}
+		return;
+	}
+}
+
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
 	return a < b ? a : b;
@@ -184,11 +227,39 @@ static int gemm_16(const struct ash_gemm_params *g, const uint16_t *A,
 	return 0;
 }
 
+/*
+ * C = alpha A B^T + beta C with B quantized, stored n x k: each row of B is
+ * dequantized once and multiplied into a column of C (sgemv), so the
+ * scratch is one row, and generation (m = 1) reads B exactly once.
+ */
+static int gemm_quant(const struct ash_gemm_params *g, const float *A,
+		      const uint8_t *B, float *C)
+{
+	uint64_t row_bytes = ash_op_bytes(g->dtype, g->ldb);
+	float *row;
+	uint32_t j;
+
+	row = malloc(sizeof(float) * g->k);
+	if (!row)
+		return -ENOMEM;
+	for (j = 0; j < g->n; j++) {
+		row_to_f32(g->dtype, B + j * row_bytes, g->k, row);
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)g->m, (int)g->k,
+			    g->alpha, A, (int)g->lda, row, 1, g->beta, C + j,
+			    (int)g->ldc);
+	}
+	free(row);
+	return 0;
+}
+
 static int run_gemm(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_gemm_params *g = &a->u.gemm;
 	float *C = (float *)p[0];
 
+	if (ash_op_quantized(g->dtype))
+		return gemm_quant(g, (const float *)p[1],
+				  (const uint8_t *)p[2], C);
 	if (g->dtype != ASH_OP_F32)
 		return gemm_16(g, (const uint16_t *)p[1],
 			       (const uint16_t *)p[2], C);
@@ -478,7 +549,7 @@ static int run_embedding(const struct ash_op_args *a, void *const p[])
 {
 	const struct ash_embedding_params *e = &a->u.emb;
 	const volatile uint32_t *ids = (const volatile uint32_t *)p[2];
-	uint64_t row = (uint64_t)e->dim * 4;
+	uint64_t row = ash_op_bytes(e->dtype, e->dim);
 	uint32_t i;
 
 	/* Every id first, so that a bad one leaves out untouched... */
@@ -491,8 +562,8 @@ static int run_embedding(const struct ash_op_args *a, void *const p[])
 
 		if (id >= e->vocab)
 			return -EINVAL;
-		memcpy((uint8_t *)p[0] + i * row,
-		       (const uint8_t *)p[1] + id * row, row);
+		row_to_f32(e->dtype, (const uint8_t *)p[1] + id * row, e->dim,
+			   (float *)p[0] + (uint64_t)i * e->dim);
 	}
 	return 0;
 }

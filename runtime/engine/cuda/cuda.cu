@@ -31,7 +31,8 @@
  * (registered per job: a staging range can belong to someone else after
  * the job), and falls back to a pageable copy where that fails.
  * GEMM is cublasGemmEx with f32 accumulation (CUBLAS_COMPUTE_32F: no TF32)
- * of f32, f16 or bf16 inputs; the other ops are the kernels below,
+ * of f32, f16 or bf16 inputs, and a kernel of its own for quantized
+ * weights (Q8_0, Q4_0), which it reads in place; the other ops are the kernels below,
  * compiled for sm_80 and sm_90 with PTX for later GPUs.  Reductions
  * (RMSNORM, LAYERNORM, SOFTMAX, ATTENTION's dot products and sums)
  * accumulate in double, and ROPE computes its angles in double, as the cpu
@@ -47,6 +48,8 @@
 #include <unistd.h>
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -800,9 +803,39 @@ __global__ void k_check_ids(const uint32_t *ids, uint32_t n, uint32_t vocab,
 			*bad = 1;
 }
 
-/* One block per id: its row of the table. */
-__global__ void k_embedding(float *out, const float *table,
-			    const uint32_t *ids, uint32_t dim, uint32_t vocab)
+/* Element j of a row of op dtype @dtype at @row (quantized: whole blocks,
+ * <linux/accelshare_ops.h>), as f32. */
+__device__ float elem_f32(uint32_t dtype, const uint8_t *row, uint32_t j)
+{
+	const uint8_t *blk;
+
+	switch (dtype) {
+	case ASH_OP_F16:
+		return __half2float(reinterpret_cast<const __half *>(row)[j]);
+	case ASH_OP_BF16:
+		return __bfloat162float(
+			reinterpret_cast<const __nv_bfloat16 *>(row)[j]);
+	case ASH_OP_Q8_0:
+		blk = row + (j / ASH_OP_QBLOCK) * ASH_Q8_0_BYTES;
+		return __half2float(*reinterpret_cast<const __half *>(blk)) *
+		       (float)(int8_t)blk[2 + j % ASH_OP_QBLOCK];
+	case ASH_OP_Q4_0: {
+		uint32_t i = j % ASH_OP_QBLOCK;
+		uint8_t q;
+
+		blk = row + (j / ASH_OP_QBLOCK) * ASH_Q4_0_BYTES;
+		q = blk[2 + i % 16];
+		return __half2float(*reinterpret_cast<const __half *>(blk)) *
+		       (float)((i < 16 ? q & 0xf : q >> 4) - 8);
+	}
+	}
+	return reinterpret_cast<const float *>(row)[j];
+}
+
+/* One block per id: its row of the table, converted to f32. */
+__global__ void k_embedding(float *out, const uint8_t *table,
+			    const uint32_t *ids, uint32_t dim, uint32_t vocab,
+			    uint32_t dtype, uint64_t row_bytes)
 {
 	uint32_t id = ids[blockIdx.x];
 
@@ -810,7 +843,34 @@ __global__ void k_embedding(float *out, const float *table,
 		return;
 	for (uint32_t j = threadIdx.x; j < dim; j += blockDim.x)
 		out[(uint64_t)blockIdx.x * dim + j] =
-			table[(uint64_t)id * dim + j];
+			elem_f32(dtype, table + id * row_bytes, j);
+}
+
+/*
+ * C = alpha A B^T + beta C with B quantized, stored n x k: one block per
+ * element of C (block b is row b / n, column b % n), its threads over k.
+ * Accumulates in double, as the reductions above do.
+ */
+__global__ void k_gemm_quant(float *c, const float *a, const uint8_t *b,
+			     uint32_t m, uint32_t n, uint32_t k, uint32_t lda,
+			     uint64_t ldb_bytes, uint32_t ldc, uint32_t dtype,
+			     float alpha, float beta)
+{
+	uint32_t i = blockIdx.x / n, j = blockIdx.x % n;
+	const float *x = a + (uint64_t)i * lda;
+	const uint8_t *w = b + j * ldb_bytes;
+	double sum = 0;
+
+	if (i >= m)
+		return;
+	for (uint32_t p = threadIdx.x; p < k; p += blockDim.x)
+		sum += (double)x[p] * elem_f32(dtype, w, p);
+	sum = block_sum(sum);
+	if (!threadIdx.x) {
+		float *o = c + (uint64_t)i * ldc + j;
+
+		*o = (float)(alpha * sum) + (beta != 0.0f ? beta * *o : 0.0f);
+	}
 }
 
 /* ---- ops ---- */
@@ -900,6 +960,23 @@ int run_fill(const struct ash_op_args *a, void *const p[])
 	return launched();
 }
 
+/*
+ * A compute op: its operands on the GPU (-EOPNOTSUPP otherwise), kernel
+ * @k queued on the compute stream after what it conflicts with, and
+ * marked for the commands after it.
+ */
+template <typename... P, typename... A>
+int compute(const struct ash_op_args *a, void *const p[], void (*k)(P...),
+	    unsigned int grid, size_t smem, A... args)
+{
+	if (!all_on_gpu(a, p))
+		return -EOPNOTSUPP;
+	cudaStream_t st = order(a, p, false);
+	k<<<grid, THREADS, smem, st>>>(args...);
+	queued(a, p, st);
+	return launched();
+}
+
 cudaDataType_t dtype_of(uint32_t dtype)
 {
 	return dtype == ASH_OP_F16 ? CUDA_R_16F :
@@ -916,6 +993,19 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 	const struct ash_gemm_params *gp = &a->u.gemm;
 	cudaDataType_t t = dtype_of(gp->dtype);
 
+	/* A grid of m * n blocks: within a job's budget m * n is far
+	 * below the limit of 2^31 - 1; refused rather than wrapped. */
+	if (ash_op_quantized(gp->dtype) &&
+	    (uint64_t)gp->m * gp->n > INT32_MAX)
+		return -EOPNOTSUPP;
+	if (ash_op_quantized(gp->dtype))
+		return compute(a, p, k_gemm_quant,
+			       (unsigned int)((uint64_t)gp->m * gp->n), 0,
+			       static_cast<float *>(p[0]),
+			       static_cast<const float *>(p[1]),
+			       static_cast<const uint8_t *>(p[2]), gp->m, gp->n,
+			       gp->k, gp->lda, ash_op_bytes(gp->dtype, gp->ldb),
+			       gp->ldc, gp->dtype, gp->alpha, gp->beta);
 	if (!all_on_gpu(a, p))
 		return -EOPNOTSUPP;
 	order(a, p, false);	/* cuBLAS is on the compute stream */
@@ -932,23 +1022,6 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 	if (!ret)
 		queued(a, p, g.compute);
 	return ret;
-}
-
-/*
- * A compute op: its operands on the GPU (-EOPNOTSUPP otherwise), kernel
- * @k queued on the compute stream after what it conflicts with, and
- * marked for the commands after it.
- */
-template <typename... P, typename... A>
-int compute(const struct ash_op_args *a, void *const p[], void (*k)(P...),
-	    unsigned int grid, size_t smem, A... args)
-{
-	if (!all_on_gpu(a, p))
-		return -EOPNOTSUPP;
-	cudaStream_t st = order(a, p, false);
-	k<<<grid, THREADS, smem, st>>>(args...);
-	queued(a, p, st);
-	return launched();
 }
 
 float *out_f32(void *const p[])
@@ -1071,8 +1144,9 @@ int run_embedding(const struct ash_op_args *a, void *const p[])
 	if (*bad)
 		return -EINVAL;
 	k_embedding<<<e->nr_ids, THREADS, 0, st>>>(
-		static_cast<float *>(p[0]), static_cast<const float *>(p[1]),
-		static_cast<const uint32_t *>(p[2]), e->dim, e->vocab);
+		static_cast<float *>(p[0]), static_cast<const uint8_t *>(p[1]),
+		static_cast<const uint32_t *>(p[2]), e->dim, e->vocab,
+		e->dtype, ash_op_bytes(e->dtype, e->dim));
 	queued(a, p, st);
 	return launched();
 }
