@@ -175,10 +175,11 @@ int ash_op_fill(struct ash_cmdbuf *cb, struct ash_buf *dst, uint64_t off,
 /*
  * C = alpha * op(A) * op(B) + beta * C, C f32 m x n, op(A) m x k, op(B)
  * k x n, where op(X) is X, or X transposed with ASH_GEMM_TRANS_A/_B (then A
- * is stored k x m, B n x k).  A and B share a dtype: F32, F16 or BF16; or
- * B holds quantized weights (Q8_0, Q4_0, as GGUF stores them: rows of k
- * elements in blocks of 32, k and ld multiples of 32), A is F32 and flags
- * is exactly ASH_GEMM_TRANS_B (B stored n x k, a layer's [out][in]).  C
+ * is stored k x m, B n x k).  A and B share a dtype, F32, F16 or BF16;
+ * or A is F32 and B holds a layer's weights of another dtype, F16, BF16,
+ * Q8_0 or Q4_0 (as GGUF stores them: rows of k elements in blocks of 32, k
+ * and ld multiples of 32), and flags is exactly ASH_GEMM_TRANS_B (B stored
+ * n x k, the weights' [out][in]).  C
  * may not overlap A or B; leading dimensions are below 2^31.  With beta 0,
  * C is not read.
  */

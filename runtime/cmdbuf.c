@@ -608,18 +608,20 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	struct ash_command cmd;
 	struct tref c, a, b;
 	uint32_t M, N, K;
-	int ret, q;
+	int ret, mixed;
 
 	if (flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B) ||
 	    ref_check(cb, cr, DT(ASH_DTYPE_F32), &c) ||
 	    ref_check(cb, ar, DT_FLOAT, &a) ||
 	    ref_check(cb, br, DT_FLOAT | DT_QUANT, &b))
 		return -EINVAL;
-	/* Quantized weights: A f32, B stored n x k (see ash_gemm_params). */
-	q = b.bs > 1;
-	if (q ? ar->dtype != ASH_DTYPE_F32 || flags != ASH_GEMM_TRANS_B :
-		ar->dtype != br->dtype)
+	/* Weights against f32 activations: B stored n x k, and the command
+	 * says A is f32 (see ash_gemm_params). */
+	mixed = ar->dtype != br->dtype;
+	if (mixed && (ar->dtype != ASH_DTYPE_F32 || flags != ASH_GEMM_TRANS_B))
 		return -EINVAL;
+	if (mixed)
+		flags |= ASH_GEMM_A_F32;
 	M = c.rows;
 	N = c.cols;
 	K = ta ? a.rows : a.cols;
@@ -631,9 +633,9 @@ static int record_gemm(struct ash_cmdbuf *cb, const struct ash_tensor_ref *cr,
 	    c.ld > INT32_MAX || a.ld > INT32_MAX || b.ld > INT32_MAX)
 		return -EINVAL;
 
-	ash_gemm_tiles(M, N, K, q ? 4 : a.es, ASH_JOB_COST_MAX, &mt, &nt, &kt);
+	ash_gemm_tiles(M, N, K, a.es, ASH_JOB_COST_MAX, &mt, &nt, &kt);
 	/* Blocks of k of quantized B are whole blocks of its rows. */
-	if (q && kt < K)
+	if (b.bs > 1 && kt < K)
 		kt = kt < ASH_OP_QBLOCK ? ASH_OP_QBLOCK :
 		     kt / ASH_OP_QBLOCK * ASH_OP_QBLOCK;
 	for (i0 = 0; i0 < M; i0 += mt) {

@@ -63,12 +63,15 @@ struct ash_fill_params {
 
 /*
  * C[m x n] (f32) = alpha * op(A)[m x k] * op(B)[k x n] + beta * C.
- * A and B are both of dtype F32, F16 or BF16; or B is quantized (Q8_0,
- * Q4_0), A is then F32, flags are exactly ASH_GEMM_TRANS_B (B stored
- * n x k, as a layer's weights are) and k and ldb are multiples of 32.
+ * A and B are both of dtype F32, F16 or BF16.  With ASH_GEMM_A_F32, A is
+ * f32 and dtype is B's alone (F32, F16, BF16, Q8_0 or Q4_0: a layer's
+ * weights against f32 activations); flags are then exactly that and
+ * ASH_GEMM_TRANS_B (B stored n x k, the weights' [out][in]).  Quantized B
+ * needs ASH_GEMM_A_F32, and k and ldb multiples of 32.
  */
 #define ASH_GEMM_TRANS_A	(1U << 0)
 #define ASH_GEMM_TRANS_B	(1U << 1)
+#define ASH_GEMM_A_F32		(1U << 2)
 struct ash_gemm_params {
 	__u32 m, n, k;
 	__u32 dtype;		/* ASH_OP_F32, _F16, _BF16, _Q8_0 or _Q4_0 */

@@ -123,9 +123,9 @@ static uint64_t cost_fill(const struct ash_op_args *a)
 
 /* ---- GEMM ---- */
 
-/* Cost units per element of A and B: their bytes, for plain types.  With
- * quantized weights A is f32; B's byte and a little over plus its
- * dequantization cost less than the 4 counted. */
+/* Cost units per element of A and B of one dtype: their bytes.  Quantized
+ * B comes with f32 A (ASH_GEMM_A_F32), all counted as 4: B's 1.06 or 0.56
+ * bytes an element and its dequantization cost less. */
 static unsigned int gemm_esize(uint32_t dtype)
 {
 	switch (dtype) {
@@ -190,22 +190,31 @@ static int check_matrix(struct ash_op_args *a, int i, uint32_t rows,
 	return 0;
 }
 
+/* Cost units per element of A and B, for tiling and cost alike. */
+static unsigned int gemm_units(const struct ash_gemm_params *g)
+{
+	return g->flags & ASH_GEMM_A_F32 ? 4 : gemm_esize(g->dtype);
+}
+
 static int check_gemm(struct ash_op_args *a)
 {
+	const uint32_t mixed = ASH_GEMM_A_F32 | ASH_GEMM_TRANS_B;
 	struct ash_gemm_params *g = &a->u.gemm;
 	bool ta = g->flags & ASH_GEMM_TRANS_A, tb = g->flags & ASH_GEMM_TRANS_B;
-	bool q = ash_op_quantized(g->dtype);
+	bool a_f32 = g->flags & ASH_GEMM_A_F32;
 
 	if (!gemm_esize(g->dtype) ||
-	    (g->flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B)) ||
-	    (q && g->flags != ASH_GEMM_TRANS_B))
+	    (g->flags & ~(ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B |
+			  ASH_GEMM_A_F32)) ||
+	    (a_f32 && g->flags != mixed) ||
+	    (ash_op_quantized(g->dtype) && !a_f32))
 		return -EINVAL;
 	if (!g->m || !g->n || !g->k)
 		return -EINVAL;
 	/* C: m x n f32; A: m x k (k x m transposed); B: k x n (n x k). */
 	if (check_matrix(a, 0, g->m, g->n, &g->ldc, ASH_OP_F32) ||
 	    check_matrix(a, 1, ta ? g->k : g->m, ta ? g->m : g->k, &g->lda,
-			 q ? ASH_OP_F32 : g->dtype) ||
+			 a_f32 ? ASH_OP_F32 : g->dtype) ||
 	    check_matrix(a, 2, tb ? g->n : g->k, tb ? g->k : g->n, &g->ldb,
 			 g->dtype))
 		return -EINVAL;
@@ -230,7 +239,7 @@ static uint64_t cost_gemm(const struct ash_op_args *a)
 {
 	const struct ash_gemm_params *g = &a->u.gemm;
 
-	return ash_cost_gemm(g->m, g->n, g->k, gemm_esize(g->dtype));
+	return ash_cost_gemm(g->m, g->n, g->k, gemm_units(g));
 }
 
 uint64_t ash_per_tile(uint64_t per, uint64_t fixed, uint64_t budget)

@@ -313,9 +313,9 @@ static void random_input(uint32_t dtype, void *raw, float *f, uint64_t n)
 	}
 }
 
-/* @rows rows of @cols random elements (cols % 32 == 0) quantized to @dtype
- * (ASH_OP_Q8_0 or _Q4_0) into @raw, and the values they stand for into @f,
- * decoded here from the format's definition. */
+/* @n random elements (whole blocks of 32) quantized to @dtype (ASH_OP_Q8_0
+ * or _Q4_0) into @raw, and the values they stand for into @f, decoded here
+ * from the format's definition. */
 static void quant_input(uint32_t dtype, uint8_t *raw, float *f, uint64_t n)
 {
 	uint64_t b, i;
@@ -356,7 +356,7 @@ static void gemm_one(struct bench *b, const struct gemm_case *t)
 	uint32_t br = tb ? t->n : t->k, bc = tb ? t->k : t->n;
 	uint32_t lda = ac + t->lda_pad, ldb = bc + t->ldb_pad;
 	bool q = t->dtype == ASH_OP_Q8_0 || t->dtype == ASH_OP_Q4_0;
-	uint32_t adt = q ? ASH_OP_F32 : t->dtype;
+	uint32_t adt = t->flags & ASH_GEMM_A_F32 ? ASH_OP_F32 : t->dtype;
 	uint32_t ldc = t->n + t->ldc_pad, es = adt == ASH_OP_F32 ? 4 : 2;
 	uint64_t alen = bytes_of(adt, (uint64_t)(ar - 1) * lda + ac);
 	uint64_t blen = bytes_of(t->dtype, (uint64_t)(br - 1) * ldb + bc);
@@ -464,8 +464,9 @@ static void gemms(void **state)
 			}
 }
 
-/* Quantized weights: B stored n x k in blocks of 32 along k, A f32. */
-static void gemms_quant(void **state)
+/* Weights against f32 activations (ASH_GEMM_A_F32): B stored n x k, f16,
+ * bf16 or quantized in blocks of 32 along k. */
+static void gemms_a_f32(void **state)
 {
 	struct bench *b = bench_for(state);
 	static const struct gemm_case shapes[] = {
@@ -475,15 +476,16 @@ static void gemms_quant(void **state)
 		{ 32, 64, 512, 0, 0, 1, 64, 2, 1.0f, 1.0f },
 		{ 5, 7, 64, 0, 0, 0, 0, 0, -2.0f, 0.25f },
 	};
-	static const uint32_t dtypes[] = { ASH_OP_Q8_0, ASH_OP_Q4_0 };
+	static const uint32_t dtypes[] = { ASH_OP_Q8_0, ASH_OP_Q4_0,
+					   ASH_OP_F16, ASH_OP_BF16 };
 	size_t s, d;
 
 	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
-		for (d = 0; d < 2; d++) {
+		for (d = 0; d < 4; d++) {
 			struct gemm_case t = shapes[s];
 
 			t.dtype = dtypes[d];
-			t.flags = ASH_GEMM_TRANS_B;
+			t.flags = ASH_GEMM_TRANS_B | ASH_GEMM_A_F32;
 			gemm_one(b, &t);
 		}
 }
@@ -955,7 +957,7 @@ int main(void)
 		cmocka_unit_test_prestate(copies, b), \
 		cmocka_unit_test_prestate(fills, b), \
 		cmocka_unit_test_prestate(gemms, b), \
-		cmocka_unit_test_prestate(gemms_quant, b), \
+		cmocka_unit_test_prestate(gemms_a_f32, b), \
 		cmocka_unit_test_prestate(eltwise, b), \
 		cmocka_unit_test_prestate(rows, b), \
 		cmocka_unit_test_prestate(layernorm_argmax, b), \

@@ -760,7 +760,8 @@ static void quantized_gemm_cuts_whole_blocks(void **state)
 
 			memcpy(&p, cmd->params, sizeof(p));
 			assert_int_equal(p.dtype, ASH_OP_Q8_0);
-			assert_int_equal(p.flags, ASH_GEMM_TRANS_B);
+			assert_int_equal(p.flags,
+					 ASH_GEMM_TRANS_B | ASH_GEMM_A_F32);
 			assert_int_equal(p.k % 32, 0);
 			assert_int_equal(p.ldb, K);
 			assert_int_equal(b_off % 34, 0);

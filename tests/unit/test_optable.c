@@ -547,7 +547,8 @@ static void quantized_operands_are_whole_blocks(void **state)
 		uint64_t bb = qt[i] == ASH_OP_Q8_0 ? 34 : 18;
 		struct ash_gemm_params g = { .m = 2, .n = 3, .k = 64,
 					     .dtype = qt[i],
-					     .flags = ASH_GEMM_TRANS_B,
+					     .flags = ASH_GEMM_TRANS_B |
+						      ASH_GEMM_A_F32,
 					     .alpha = 1 };
 		struct ash_embedding_params e = { .nr_ids = 2, .dim = 64,
 						  .vocab = 10, .dtype = qt[i] };
@@ -568,10 +569,16 @@ static void quantized_operands_are_whole_blocks(void **state)
 		assert_int_equal(check(&c), -EINVAL);
 		c.operands[2].offset--;
 		bad = g;
-		bad.flags = 0;			/* B must be stored n x k */
+		bad.flags = ASH_GEMM_A_F32;	/* B must be stored n x k */
 		memcpy(c.params, &bad, sizeof(bad));
 		assert_int_equal(check(&c), -EINVAL);
-		bad.flags = ASH_GEMM_TRANS_A | ASH_GEMM_TRANS_B;
+		bad.flags = ASH_GEMM_TRANS_B;	/* quantized A: no such thing */
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad.flags |= ASH_GEMM_TRANS_A | ASH_GEMM_A_F32;
+		memcpy(c.params, &bad, sizeof(bad));
+		assert_int_equal(check(&c), -EINVAL);
+		bad.flags = ASH_GEMM_TRANS_B | ASH_GEMM_A_F32 | (1U << 3);
 		memcpy(c.params, &bad, sizeof(bad));
 		assert_int_equal(check(&c), -EINVAL);
 		bad = g;
@@ -601,6 +608,22 @@ static void quantized_operands_are_whole_blocks(void **state)
 		e.dim = 64;
 		e.dtype = ASH_OP_Q4_0 + 1;	/* no such dtype */
 		memcpy(c.params, &e, sizeof(e));
+		assert_int_equal(check(&c), -EINVAL);
+	}
+	{
+		/* f16 weights against f32 activations: A's bytes are f32's */
+		struct ash_gemm_params g = { .m = 2, .n = 3, .k = 5,
+					     .dtype = ASH_OP_F16,
+					     .flags = ASH_GEMM_TRANS_B |
+						      ASH_GEMM_A_F32,
+					     .alpha = 1 };
+		struct ash_command c = cmd_of(ASH_OP_GEMM, &g, sizeof(g));
+
+		opnd(&c, W, 2 * 3 * 4);
+		opnd(&c, R, 2 * 5 * 4);
+		opnd(&c, R, 3 * 5 * 2);
+		assert_int_equal(check(&c), 0);
+		c.operands[1].length--;
 		assert_int_equal(check(&c), -EINVAL);
 	}
 	assert_int_equal(ash_op_bytes(ASH_OP_Q8_0, 33), 0);

@@ -228,11 +228,12 @@ static int gemm_16(const struct ash_gemm_params *g, const uint16_t *A,
 }
 
 /*
- * C = alpha A B^T + beta C with B quantized, stored n x k: each row of B is
- * dequantized once and multiplied into a column of C (sgemv), so the
- * scratch is one row, and generation (m = 1) reads B exactly once.
+ * C = alpha A B^T + beta C, A f32 and B of another dtype stored n x k
+ * (ASH_GEMM_A_F32): each row of B is converted once and multiplied into a
+ * column of C (sgemv), so the scratch is one row, and generation (m = 1)
+ * reads B exactly once.
  */
-static int gemm_quant(const struct ash_gemm_params *g, const float *A,
+static int gemm_a_f32(const struct ash_gemm_params *g, const float *A,
 		      const uint8_t *B, float *C)
 {
 	uint64_t row_bytes = ash_op_bytes(g->dtype, g->ldb);
@@ -257,13 +258,13 @@ static int run_gemm(const struct ash_op_args *a, void *const p[])
 	const struct ash_gemm_params *g = &a->u.gemm;
 	float *C = (float *)p[0];
 
-	if (ash_op_quantized(g->dtype))
-		return gemm_quant(g, (const float *)p[1],
+	if ((g->flags & ASH_GEMM_A_F32) && g->dtype != ASH_OP_F32)
+		return gemm_a_f32(g, (const float *)p[1],
 				  (const uint8_t *)p[2], C);
 	if (g->dtype != ASH_OP_F32)
 		return gemm_16(g, (const uint16_t *)p[1],
 			       (const uint16_t *)p[2], C);
-	cblas_sgemm(CblasRowMajor,
+	cblas_sgemm(CblasRowMajor,	/* f32, also with ASH_GEMM_A_F32 */
 		    g->flags & ASH_GEMM_TRANS_A ? CblasTrans : CblasNoTrans,
 		    g->flags & ASH_GEMM_TRANS_B ? CblasTrans : CblasNoTrans,
 		    (int)g->m, (int)g->n, (int)g->k, g->alpha,

@@ -31,8 +31,9 @@
  * (registered per job: a staging range can belong to someone else after
  * the job), and falls back to a pageable copy where that fails.
  * GEMM is cublasGemmEx with f32 accumulation (CUBLAS_COMPUTE_32F: no TF32)
- * of f32, f16 or bf16 inputs, and a kernel of its own for quantized
- * weights (Q8_0, Q4_0), which it reads in place; the other ops are the kernels below,
+ * of f32, f16 or bf16 inputs, and a kernel of its own for weights of
+ * another dtype than f32 activations (ASH_GEMM_A_F32: f16, bf16, Q8_0,
+ * Q4_0), which it converts in place; the other ops are the kernels below,
  * compiled for sm_80 and sm_90 with PTX for later GPUs.  Reductions
  * (RMSNORM, LAYERNORM, SOFTMAX, ATTENTION's dot products and sums)
  * accumulate in double, and ROPE computes its angles in double, as the cpu
@@ -847,11 +848,12 @@ __global__ void k_embedding(float *out, const uint8_t *table,
 }
 
 /*
- * C = alpha A B^T + beta C with B quantized, stored n x k: one block per
- * element of C (block b is row b / n, column b % n), its threads over k.
- * Accumulates in double, as the reductions above do.
+ * C = alpha A B^T + beta C, A f32 and B of another dtype stored n x k
+ * (ASH_GEMM_A_F32): one block per element of C (block b is row b / n,
+ * column b % n), its threads over k, converting B in place.  Accumulates
+ * in double, as the reductions above do.
  */
-__global__ void k_gemm_quant(float *c, const float *a, const uint8_t *b,
+__global__ void k_gemm_a_f32(float *c, const float *a, const uint8_t *b,
 			     uint32_t m, uint32_t n, uint32_t k, uint32_t lda,
 			     uint64_t ldb_bytes, uint32_t ldc, uint32_t dtype,
 			     float alpha, float beta)
@@ -993,13 +995,14 @@ int run_gemm(const struct ash_op_args *a, void *const p[])
 	const struct ash_gemm_params *gp = &a->u.gemm;
 	cudaDataType_t t = dtype_of(gp->dtype);
 
+	bool a_f32 = (gp->flags & ASH_GEMM_A_F32) && gp->dtype != ASH_OP_F32;
+
 	/* A grid of m * n blocks: within a job's budget m * n is far
 	 * below the limit of 2^31 - 1; refused rather than wrapped. */
-	if (ash_op_quantized(gp->dtype) &&
-	    (uint64_t)gp->m * gp->n > INT32_MAX)
+	if (a_f32 && (uint64_t)gp->m * gp->n > INT32_MAX)
 		return -EOPNOTSUPP;
-	if (ash_op_quantized(gp->dtype))
-		return compute(a, p, k_gemm_quant,
+	if (a_f32)
+		return compute(a, p, k_gemm_a_f32,
 			       (unsigned int)((uint64_t)gp->m * gp->n), 0,
 			       static_cast<float *>(p[0]),
 			       static_cast<const float *>(p[1]),
