@@ -21,6 +21,7 @@
 #ifndef ACCELSHARE_H
 #define ACCELSHARE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -393,6 +394,85 @@ const struct ash_tensor *ash_model_find(const struct ash_model *model,
 					const char *name);
 void ash_model_free(struct ash_model *model);
 const char *ash_dtype_name(int dtype);
+
+/*
+ * The model runner: a model of a supported architecture loaded into the
+ * context's partition and run through command buffers (docs/tenant.md).
+ * Weights, the KV cache and activations are device memory charged to the
+ * partition; token ids go in and logits come out through staging memory,
+ * so it runs on every device.  Architectures: "llama" (GGUF: Llama,
+ * Mistral and kin; weights F32, F16, BF16, Q8_0 or Q4_0) and "bert" (GGUF,
+ * or Hugging Face's model.safetensors with config.json and vocab.txt
+ * beside it).  A runner is used by one thread at a time.
+ */
+struct ash_runner;
+
+/* Options of ash_runner_open(); zeroed fields take the defaults. */
+struct ash_runner_opts {
+	uint32_t size;		/* sizeof(struct ash_runner_opts) */
+	uint32_t n_ctx;		/* tokens the KV cache holds; default the
+				 * model's context, at most 4096 */
+	uint32_t n_batch;	/* prompt tokens per pass; default 64
+				 * (encoders: the whole sequence) */
+	uint32_t flags;		/* 0 */
+	const struct ash_load_opts *load;	/* NULL: the defaults */
+};
+
+struct ash_runner_info {
+	uint32_t size;		/* in: sizeof(struct ash_runner_info) */
+	char arch[16];		/* "llama", "bert" */
+	int encoder;		/* 1: ash_runner_embed; 0: ash_runner_decode */
+	int tokenizer;		/* ash_runner_tokenize works */
+	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	uint32_t n_ctx, n_batch;
+	uint32_t bos, eos;	/* token ids, UINT32_MAX where none */
+	uint64_t weight_bytes;	/* the model's tensors */
+	uint64_t kv_bytes;	/* the KV cache */
+	uint64_t scratch_bytes;	/* activations and staging */
+};
+
+/*
+ * Loads @path into @ctx's partition and prepares the KV cache and
+ * activations.  @opts may be NULL.  On failure nothing stays allocated and
+ * @err (may be NULL) holds one sentence naming the problem: the file, and
+ * the architecture, tensor or type that is not supported.  -EOPNOTSUPP an
+ * architecture, tensor type or variant the runner cannot run, -EINVAL a
+ * malformed or inconsistent model, -EDQUOT/-ENOSPC the partition's memory,
+ * or the loader's errors.
+ */
+int ash_runner_open(struct ash_ctx *ctx, const char *path,
+		    const struct ash_runner_opts *opts,
+		    struct ash_runner **runner, char *err, size_t errlen);
+/* Waits for what is running, frees the model and everything the runner
+ * allocated. */
+void ash_runner_close(struct ash_runner *runner);
+int ash_runner_info(const struct ash_runner *runner,
+		    struct ash_runner_info *info);
+/*
+ * Decoders: runs @n tokens at the next positions of the sequence (a prompt
+ * in passes of n_batch tokens, or one generated token), appending them to
+ * the KV cache.  @logits (n_vocab floats) gets the last token's logits and
+ * @next its argmax (greedy decoding); either may be NULL.  -ENOSPC when the
+ * cache has no room for @n more tokens, -EINVAL an id outside the
+ * vocabulary; a job's error as ash_wait.
+ */
+int ash_runner_decode(struct ash_runner *runner, const uint32_t *tokens,
+		      uint32_t n, float *logits, uint32_t *next);
+/* Tokens in the KV cache; reset empties it (a new sequence). */
+uint32_t ash_runner_pos(const struct ash_runner *runner);
+void ash_runner_reset(struct ash_runner *runner);
+/* Encoders: the mean over the last layer of @n tokens (a whole sequence,
+ * [CLS] ... [SEP] as the tokenizer makes it), L2-normalized, into
+ * @embedding (n_embd floats). */
+int ash_runner_embed(struct ash_runner *runner, const uint32_t *tokens,
+		     uint32_t n, float *embedding);
+/* @text as token ids from the model's own vocabulary (BERT's WordPiece;
+ * llama's SentencePiece), special tokens included: the count (more than
+ * @max: -ENOSPC), -EOPNOTSUPP without a tokenizer. */
+int ash_runner_tokenize(const struct ash_runner *runner, const char *text,
+			uint32_t *tokens, uint32_t max);
+/* The vocabulary's text of token @id, NULL if none. */
+const char *ash_runner_token(const struct ash_runner *runner, uint32_t id);
 
 /* The context's file descriptor, for poll() and for diagnostics; owned by
  * the context. */

@@ -7,10 +7,11 @@ RT_SRCS := runtime/context.c runtime/buffer.c runtime/ioctl.c \
 	   runtime/ops/optable.c \
 	   runtime/exec.c runtime/cmdbuf.c \
 	   $(sort $(wildcard runtime/model/*.c))
-# Libraries libaccelshare itself uses: json-c (safetensors headers), liburing
-# (weight streaming), libnuma (loader memory and threads on the device's
-# node).  The same list is Libs.private in accelshare.pc.
-RT_LIBS := -ljson-c -luring -lnuma -lpthread
+# Libraries libaccelshare itself uses: json-c (safetensors headers, BERT's
+# config.json), liburing (weight streaming), libnuma (loader memory and
+# threads on the device's node), libm (the model runner).  The same list is
+# Libs.private in accelshare.pc.
+RT_LIBS := -ljson-c -luring -lnuma -lpthread -lm
 # The shared library's objects are position independent; the static one's
 # need not be.
 RT_PIC_OBJS := $(RT_SRCS:%.c=$(BUILD)/obj/pic/%.o)

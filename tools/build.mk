@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# ashctl, ash-demo-tenant and ash-model.  Included by the top-level Makefile;
+# ashctl, ash-demo-tenant, ash-model and ash-run.  Included by the top-level Makefile;
 # uses its BUILD, ASH_CFLAGS, PREFIX and DESTDIR, and LIB_STATIC and RT_LIBS
 # from runtime/build.mk.
 
@@ -23,9 +23,13 @@ ASH_MODEL := $(BUILD)/bin/ash-model
 ASH_MODEL_SRCS := tools/model/ash-model.c tools/common/parse.c
 ASH_MODEL_OBJS := $(ASH_MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
 
+ASH_RUN := $(BUILD)/bin/ash-run
+ASH_RUN_SRCS := tools/run/ash-run.c tools/common/parse.c
+ASH_RUN_OBJS := $(ASH_RUN_SRCS:%.c=$(BUILD)/obj/%.o)
+
 .PHONY: install-tools uninstall-tools
 
-userspace: $(ASHCTL) $(DEMO_TENANT) $(ASH_MODEL)
+userspace: $(ASHCTL) $(DEMO_TENANT) $(ASH_MODEL) $(ASH_RUN)
 install: install-tools
 uninstall: uninstall-tools
 
@@ -49,11 +53,19 @@ $(ASH_MODEL): $(ASH_MODEL_OBJS) $(LIB_STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(ASH_MODEL_OBJS) $(LIB_STATIC) $(RT_LIBS)
 
-install-tools: $(ASHCTL) $(ASH_MODEL)
+# Static, as the demo tenant: it runs in the initramfs of the VM tests.
+$(ASH_RUN): $(ASH_RUN_OBJS) $(LIB_STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(ASH_RUN_OBJS) $(LIB_STATIC) $(RT_LIBS)
+
+install-tools: $(ASHCTL) $(ASH_MODEL) $(ASH_RUN)
 	install -D -m 0755 $(ASHCTL) $(DESTDIR)$(PREFIX)/bin/ashctl
 	install -D -m 0755 $(ASH_MODEL) $(DESTDIR)$(PREFIX)/bin/ash-model
+	install -D -m 0755 $(ASH_RUN) $(DESTDIR)$(PREFIX)/bin/ash-run
 
 uninstall-tools:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ashctl $(DESTDIR)$(PREFIX)/bin/ash-model
+	rm -f $(DESTDIR)$(PREFIX)/bin/ashctl $(DESTDIR)$(PREFIX)/bin/ash-model \
+	      $(DESTDIR)$(PREFIX)/bin/ash-run
 
--include $(ASHCTL_OBJS:.o=.d) $(DEMO_OBJS:.o=.d) $(ASH_MODEL_OBJS:.o=.d)
+-include $(ASHCTL_OBJS:.o=.d) $(DEMO_OBJS:.o=.d) $(ASH_MODEL_OBJS:.o=.d) \
+	 $(ASH_RUN_OBJS:.o=.d)

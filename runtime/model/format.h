@@ -35,6 +35,22 @@ struct ash_model_tensor_info {
 	uint64_t bytes;
 };
 
+/* GGUF metadata value types. */
+enum ash_gguf_type {
+	ASH_GGUF_UINT8, ASH_GGUF_INT8, ASH_GGUF_UINT16, ASH_GGUF_INT16,
+	ASH_GGUF_UINT32, ASH_GGUF_INT32, ASH_GGUF_FLOAT32, ASH_GGUF_BOOL,
+	ASH_GGUF_STRING, ASH_GGUF_ARRAY, ASH_GGUF_UINT64, ASH_GGUF_INT64,
+	ASH_GGUF_FLOAT64, ASH_GGUF_TYPE_COUNT,
+};
+
+/* One GGUF metadata entry: its key and value, in the header's @meta. */
+struct ash_model_kv {
+	const char *key;	/* not NUL-terminated: @klen bytes */
+	uint64_t klen;
+	uint32_t type;		/* enum ash_gguf_type */
+	uint64_t off;		/* of the value in @meta */
+};
+
 struct ash_model_header {
 	enum ash_model_format format;
 	uint64_t data_offset;	/* file offset where the data section starts */
@@ -44,7 +60,35 @@ struct ash_model_header {
 	uint32_t nr_metadata;	/* metadata entries (__metadata__ / GGUF KVs) */
 	int nr_tensors;
 	struct ash_model_tensor_info *tensors;	/* sorted by offset */
+	/* GGUF: the metadata's bytes, as the file holds them (checked by
+	 * the parser), and an entry per key; NULL for safetensors. */
+	unsigned char *meta;
+	uint64_t meta_len;
+	struct ash_model_kv *kvs;		/* nr_metadata of them */
 };
+
+/*
+ * GGUF metadata of a parsed header (meta.c).  Lookups return -ENOENT for
+ * a key that is not there and -EINVAL for one of another type (integers
+ * of any width convert where the value fits; floats from FLOAT32 or
+ * FLOAT64).
+ */
+const struct ash_model_kv *ash_model_kv_find(const struct ash_model_header *hdr,
+					     const char *key);
+int ash_model_kv_u32(const struct ash_model_header *hdr, const char *key,
+		     uint32_t *v);
+int ash_model_kv_f32(const struct ash_model_header *hdr, const char *key,
+		     float *v);
+/* A string's bytes (not NUL-terminated). */
+int ash_model_kv_str(const struct ash_model_header *hdr, const char *key,
+		     const char **s, uint64_t *len);
+/* An array: element type, count, and its first element's bytes. */
+int ash_model_kv_array(const struct ash_model_header *hdr, const char *key,
+		       uint32_t *etype, uint64_t *n, const unsigned char **data);
+/* The string at @p (u64 length, bytes) of an array of strings: its bytes
+ * and length; returns the next one's address. */
+const unsigned char *ash_model_kv_next_str(const unsigned char *p,
+					   const char **s, uint64_t *len);
 
 /**
  * ash_model_parse() - parse and validate a model file's header

@@ -26,8 +26,9 @@
 #define MSG			64	/* bytes of a name quoted in messages */
 
 enum {
-	T_UINT8, T_INT8, T_UINT16, T_INT16, T_UINT32, T_INT32, T_FLOAT32,
-	T_BOOL, T_STRING, T_ARRAY, T_UINT64, T_INT64, T_FLOAT64, T_COUNT,
+	T_UINT8 = ASH_GGUF_UINT8, T_INT8, T_UINT16, T_INT16, T_UINT32, T_INT32,
+	T_FLOAT32, T_BOOL, T_STRING, T_ARRAY, T_UINT64, T_INT64, T_FLOAT64,
+	T_COUNT,
 };
 
 static const uint8_t type_size[T_COUNT] = {
@@ -209,7 +210,10 @@ static int skip_value(struct rd *r, uint32_t type, int depth)
 	return 0;
 }
 
-static int parse_kvs(struct rd *r, uint64_t nr_kv, uint32_t *alignment)
+/* Checks the @nr_kv entries from the cursor and records where each key and
+ * value is, as offsets from @base, in @kvs. */
+static int parse_kvs(struct rd *r, uint64_t nr_kv, uint32_t *alignment,
+		     uint64_t base, struct ash_model_kv *kvs)
 {
 	const struct name *dup;
 	struct names keys;
@@ -232,6 +236,11 @@ static int parse_kvs(struct rd *r, uint64_t nr_kv, uint32_t *alignment)
 		names_add(&keys, key, klen);
 		if (get_u32(r, &type, "metadata value type"))
 			goto out;
+		kvs[i].key = (const char *)(uintptr_t)
+			((const unsigned char *)key - r->p - base);
+		kvs[i].klen = klen;
+		kvs[i].type = type;
+		kvs[i].off = r->off - base;
 		if (klen == 17 && !memcmp(key, "general.alignment", 17)) {
 			if (type != T_UINT32) {
 				ash_parse_fail(r->err, r->errlen,
@@ -385,7 +394,7 @@ out:
 
 static int parse(struct rd *r, struct ash_model_header *hdr)
 {
-	uint64_t nr_tensors, nr_kv, end;
+	uint64_t nr_tensors, nr_kv, end, kv_start, i;
 	uint32_t magic, version, alignment = GGUF_ALIGN_DEFAULT;
 	int ret;
 
@@ -416,9 +425,22 @@ static int parse(struct rd *r, struct ash_model_header *hdr)
 			" metadata entries cannot fit in a %" PRIu64
 			"-byte file", nr_tensors, nr_kv, r->file_size);
 	hdr->nr_metadata = (uint32_t)nr_kv;
-	ret = parse_kvs(r, nr_kv, &alignment);
+	hdr->kvs = calloc((size_t)nr_kv + 1, sizeof(*hdr->kvs));
+	if (!hdr->kvs)
+		return -ENOMEM;
+	kv_start = r->off;
+	ret = parse_kvs(r, nr_kv, &alignment, kv_start, hdr->kvs);
 	if (ret)
 		return ret;
+	/* The metadata, kept for ash_model_kv_*(): keys point into it. */
+	hdr->meta_len = r->off - kv_start;
+	hdr->meta = malloc(hdr->meta_len ? hdr->meta_len : 1);
+	if (!hdr->meta)
+		return -ENOMEM;
+	memcpy(hdr->meta, r->p + kv_start, hdr->meta_len);
+	for (i = 0; i < nr_kv; i++)
+		hdr->kvs[i].key = (const char *)hdr->meta +
+				  (uintptr_t)hdr->kvs[i].key;
 	hdr->alignment = alignment;
 	hdr->tensors = calloc((size_t)nr_tensors + 1, sizeof(*hdr->tensors));
 	if (!hdr->tensors)

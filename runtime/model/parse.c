@@ -100,6 +100,8 @@ void ash_model_header_free(struct ash_model_header *hdr)
 	for (i = 0; hdr->tensors && i < hdr->nr_tensors; i++)
 		free(hdr->tensors[i].name);
 	free(hdr->tensors);
+	free(hdr->meta);
+	free(hdr->kvs);
 	memset(hdr, 0, sizeof(*hdr));
 }
 

@@ -1,25 +1,35 @@
 # SPDX-License-Identifier: MIT
 # The Python test references (tests/python/): a virtual environment with
-# the packages of requirements.txt from PyPI, cached under
-# ~/.cache/accelshare by the hash of that file (so a fresh machine's make
-# test sets it up by itself, about a minute), and the model files the
-# formats' own writers write, for the parser tests.  Test data only: nothing
-# at run time needs Python.  Included by the top-level Makefile.
+# the packages of requirements*.txt from PyPI, cached under
+# ~/.cache/accelshare by the hash of those files (so a fresh machine's make
+# test sets it up by itself: a minute, and the llama.cpp build, below), and
+# the model files the formats' own writers write, for the parser and runner
+# tests.  Test data only: nothing at run time needs Python.  Included by the
+# top-level Makefile.
 
-PY_REQS := tests/python/requirements.txt
-PY_VENV := $(HOME)/.cache/accelshare/venv-$(shell sha256sum $(PY_REQS) | cut -c1-12)
+PY_REQS := tests/python/requirements.txt tests/python/requirements-nodeps.txt
+PY_VENV := $(HOME)/.cache/accelshare/venv-$(shell cat $(PY_REQS) | sha256sum | cut -c1-12)
 PY := $(PY_VENV)/bin/python
 MODEL_REFS := $(BUILD)/model-refs
+RUNNER_REFS := $(BUILD)/runner-refs
 
-.PHONY: py-venv model-refs
+# llama.cpp as the reference needs only its library: no tests, examples,
+# tools or HTTP client (built for this machine's CPU, as a user would).
+LLAMA_CPP_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+			-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF
+
+.PHONY: py-venv model-refs runner-refs
 
 # Debian's python3 (python3-venv, scripts/deps.sh), not whatever is first on
 # PATH: the environment must not depend on the machine's Python setup.
 $(PY_VENV)/.done: $(PY_REQS) | build-deps
 	rm -rf $(PY_VENV)
 	/usr/bin/python3 -m venv $(PY_VENV)
+	CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(PY_VENV)/bin/pip install \
+		--quiet --disable-pip-version-check --no-cache-dir \
+		-r tests/python/requirements.txt
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check \
-		--no-cache-dir -r $(PY_REQS)
+		--no-cache-dir --no-deps -r tests/python/requirements-nodeps.txt
 	touch $@
 
 py-venv: $(PY_VENV)/.done
@@ -29,3 +39,11 @@ $(MODEL_REFS)/refs.json: tests/python/write_model_refs.py $(PY_VENV)/.done
 	$(PY) tests/python/write_model_refs.py $(MODEL_REFS)
 
 model-refs: $(MODEL_REFS)/refs.json
+
+# Models and reference outputs for the model runner (the VM case
+# model_runner; tests/vm/run.sh puts them in the VM's /models).
+$(RUNNER_REFS)/done: tests/python/write_runner_refs.py $(PY_VENV)/.done
+	@mkdir -p $(@D)
+	$(PY) tests/python/write_runner_refs.py $(RUNNER_REFS)
+
+runner-refs: $(RUNNER_REFS)/done

@@ -34,7 +34,7 @@ VM_RUN        = tests/vm/run.sh --build $(BUILD) $(if $(CASES),--cases "$(CASES)
 	vm-module-distro vm-module-distro612 vm-module-debug \
 	soak
 
-vm-cases: $(VM_CASE_BINS) $(VM_RUNAS)
+vm-cases: $(VM_CASE_BINS) $(VM_RUNAS) runner-refs
 
 $(BUILD)/vm/cases/%: tests/vm/cases/%.c $(VM_LIB_SRCS) $(VM_LIB_HDRS) \
 		include/accelshare.h include/uapi/accelshare.h | userspace

@@ -80,10 +80,15 @@ for f in "$here"/cases/*.params "$here"/cases/*.timeout "$here"/cases/*.manual \
 	 "$build"/vm/cases/*.params "$build"/vm/cases/*.timeout; do
 	[ -f "$f" ] && cp "$f" "$stage/tests/"
 done
-for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-bench; do
+for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-run ash-bench; do
 	add_bin "$build/bin/$b" usr/bin
 done
 add_bin "$build/vm/bin/runas" usr/bin
+# Models and their reference outputs (tests/python/write_runner_refs.py).
+if [ -d "$build/runner-refs" ]; then
+	mkdir -p "$stage/models"
+	cp -r "$build"/runner-refs/* "$stage/models/"
+fi
 mkdir -p "$stage/examples"
 for e in "$build"/examples/*; do add_bin "$e" examples; done
 if compgen -G "$build/lib/libaccelshare.so*" >/dev/null; then
