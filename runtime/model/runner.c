@@ -1138,7 +1138,7 @@ int ash_runner_embed(struct ash_runner *r, const uint32_t *tokens, uint32_t n,
 			return -EINVAL;
 	ret = bert_pass(r, tokens, n);
 	if (!ret) {
-		e = (const float *)((char *)r->io_map + r->i_out);
+		e = (const float *)r->io_map + r->i_out / 4;	/* 64-aligned */
 		for (i = 0; i < r->hp.n_embd; i++)
 			ss += (double)e[i] * e[i];
 		ss = ss > 0 ? 1.0 / sqrt(ss) : 0;

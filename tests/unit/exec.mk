@@ -9,4 +9,4 @@ UNIT_ALL_OBJS += $(call unit_objs,$(UNIT_EXEC_SRCS))
 
 $(UNIT_DIR)/test_exec: $(call unit_objs,$(UNIT_EXEC_SRCS))
 	$(CC) $(UNIT_LDFLAGS) -Wl,--wrap=ioctl \
-		-o $@ $^ -ljson-c -luring -lnuma -lcmocka
+		-o $@ $^ -lcmocka $(RT_LIBS)

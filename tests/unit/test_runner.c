@@ -150,7 +150,7 @@ static void gguf_metadata_as_gguf_py_wrote_it(void **state)
 	assert_int_equal(ash_model_kv_array(&hdr, "tokenizer.ggml.tokens", &et,
 					    &n, &data), 0);
 	assert_int_equal(et, ASH_GGUF_STRING);
-	assert_int_equal(n, 320);
+	assert_int_equal(n, 512);
 	data = ash_model_kv_next_str(data, &s, &len);
 	assert_true(len == 5 && !memcmp(s, "<unk>", 5));
 	ash_model_kv_next_str(data, &s, &len);

@@ -22,7 +22,7 @@ VM_CASE_SRCS := $(sort $(wildcard tests/vm/cases/*.c))
 # loads must hold there.
 VM_ENGINE_OWNED_CASES := quota_min_guarantee quota_exact_fit_and_sizes \
 			 quota_concurrent_cap sched_shares_weighted \
-			 model_load_staged
+			 model_load_staged model_runner
 VM_CASE_BINS := $(patsubst tests/vm/cases/%.c,$(BUILD)/vm/cases/%,$(VM_CASE_SRCS)) \
 		$(VM_ENGINE_OWNED_CASES:%=$(BUILD)/vm/cases/%_engine_owned)
 VM_LIB_SRCS  := $(wildcard tests/vm/lib/*.c)
