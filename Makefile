@@ -152,6 +152,7 @@ lint: deps
 bench: deps
 	$(MAKE) --no-print-directory bench-loader
 	$(MAKE) --no-print-directory bench-exec
+	$(MAKE) --no-print-directory bench-runner
 	$(MAKE) --no-print-directory bench-gpu
 
 clean::
@@ -170,4 +171,5 @@ include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include bench/exec.mk
 include bench/gpu.mk
+include bench/runner.mk
 include examples/build.mk

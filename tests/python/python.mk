@@ -1,22 +1,29 @@
 # SPDX-License-Identifier: MIT
 # The Python test references (tests/python/): a virtual environment with
 # the packages of requirements*.txt from PyPI, cached under
-# ~/.cache/accelshare by the hash of those files (so a fresh machine's make
-# test sets it up by itself: a minute, and the llama.cpp build, below), and
+# ~/.cache/accelshare by the hash of those files and of llama.cpp's build
+# options (so that a fresh machine's make test sets it up by itself: about 7
+# minutes on two cores, most of it building llama.cpp from source), and
 # the model files the formats' own writers write, for the parser and runner
 # tests.  Test data only: nothing at run time needs Python.  Included by the
 # top-level Makefile.
 
+# llama.cpp as the reference needs only its library: no tests, examples,
+# tools or HTTP client.  Built for x86-64 with AVX2, FMA and F16C rather
+# than for this machine's CPU: the runner benchmark runs it inside the VMs,
+# whose emulated CPU (qemu TCG) has those but not AVX-512.  The arguments
+# are part of the environment's cache key.
+LLAMA_CPP_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+			-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF \
+			-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+			-DGGML_FMA=ON -DGGML_F16C=ON
+
 PY_REQS := tests/python/requirements.txt tests/python/requirements-nodeps.txt
-PY_VENV := $(HOME)/.cache/accelshare/venv-$(shell cat $(PY_REQS) | sha256sum | cut -c1-12)
+PY_VENV := $(HOME)/.cache/accelshare/venv-$(shell (cat $(PY_REQS); \
+	echo $(LLAMA_CPP_CMAKE_ARGS)) | sha256sum | cut -c1-12)
 PY := $(PY_VENV)/bin/python
 MODEL_REFS := $(BUILD)/model-refs
 RUNNER_REFS := $(BUILD)/runner-refs
-
-# llama.cpp as the reference needs only its library: no tests, examples,
-# tools or HTTP client (built for this machine's CPU, as a user would).
-LLAMA_CPP_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-			-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF
 
 .PHONY: py-venv model-refs runner-refs
 

@@ -229,27 +229,41 @@ static int gemm_16(const struct ash_gemm_params *g, const uint16_t *A,
 
 /*
  * C = alpha A B^T + beta C, A f32 and B of another dtype stored n x k
- * (ASH_GEMM_A_F32): each row of B is converted once and multiplied into a
- * column of C (sgemv), so the scratch is one row, and generation (m = 1)
- * reads B exactly once.
+ * (ASH_GEMM_A_F32): panels of B's rows, at most GEMM_PANEL floats, are
+ * converted once and multiplied with sgemm into C's columns (with sgemv for
+ * a single row of A, generation's case), so B is read exactly once.
  */
+#define GEMM_PANEL	(256 * 1024)	/* floats: 1 MiB of scratch */
+
 static int gemm_a_f32(const struct ash_gemm_params *g, const float *A,
 		      const uint8_t *B, float *C)
 {
 	uint64_t row_bytes = ash_op_bytes(g->dtype, g->ldb);
-	float *row;
-	uint32_t j;
+	uint32_t nb = g->k >= GEMM_PANEL ? 1 : GEMM_PANEL / g->k, j0, j;
+	float *panel;
 
-	row = malloc(sizeof(float) * g->k);
-	if (!row)
+	if (nb > g->n)
+		nb = g->n;
+	panel = malloc(sizeof(float) * (size_t)nb * g->k);
+	if (!panel)
 		return -ENOMEM;
-	for (j = 0; j < g->n; j++) {
-		row_to_f32(g->dtype, B + j * row_bytes, g->k, row);
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)g->m, (int)g->k,
-			    g->alpha, A, (int)g->lda, row, 1, g->beta, C + j,
-			    (int)g->ldc);
+	for (j0 = 0; j0 < g->n; j0 += nb) {
+		uint32_t cols = min_u32(nb, g->n - j0);
+
+		for (j = 0; j < cols; j++)
+			row_to_f32(g->dtype, B + (uint64_t)(j0 + j) * row_bytes,
+				   g->k, panel + (uint64_t)j * g->k);
+		if (g->m == 1)
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)cols,
+				    (int)g->k, g->alpha, panel, (int)g->k, A, 1,
+				    g->beta, C + j0, 1);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+				    (int)g->m, (int)cols, (int)g->k, g->alpha,
+				    A, (int)g->lda, panel, (int)g->k, g->beta,
+				    C + j0, (int)g->ldc);
 	}
-	free(row);
+	free(panel);
 	return 0;
 }
 
