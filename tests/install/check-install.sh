@@ -52,7 +52,7 @@ check depmod "modules.dep does not list extra/accelshare.ko" \
 	grep -q '^extra/accelshare.ko:' "$stage/lib/modules/$rel/modules.dep"
 
 missing=
-for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
+for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model usr/bin/ash-run \
 	 usr/lib/libaccelshare.so usr/lib/libaccelshare.so.0 usr/lib/libaccelshare.a \
 	 usr/include/accelshare.h usr/include/linux/accelshare.h \
 	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
@@ -61,7 +61,8 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model \
 	 lib/systemd/system/accelshare-engine-owned@.service \
 	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf \
 	 usr/share/man/man8/ashctl.8 usr/share/man/man8/accelshare-engine.8 \
-	 usr/share/man/man1/ash-model.1 usr/share/man/man4/accelshare.4 \
+	 usr/share/man/man1/ash-model.1 usr/share/man/man1/ash-run.1 \
+	 usr/share/man/man4/accelshare.4 usr/share/man/man3/ash_runner_decode.3 \
 	 usr/share/man/man3/ash_open.3 usr/share/man/man3/ash_close.3 \
 	 $(test -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" &&
 	   echo usr/lib/accelshare/accelshare-backend-cuda.so); do
@@ -88,7 +89,7 @@ rm -rf "$sdroot"
 # The installed pages, a .so link among them, render with man without a
 # warning.
 check man_pages "man --warnings complained about an installed page" \
-	sh -c "for p in ashctl accelshare-engine ash-model accelshare ash_close ash_op_gemm; do
+	sh -c "for p in ashctl accelshare-engine ash-model ash-run accelshare ash_close ash_op_gemm ash_runner_embed; do
 		 out=\$(MANPATH='$stage/usr/share/man' LC_ALL=C.UTF-8 MANWIDTH=80 \
 		       man --warnings \$p 2>&1 >/dev/null) || exit 1
 		 [ -z \"\$out\" ] || { echo \"\$p: \$out\"; exit 1; }
@@ -97,7 +98,7 @@ check man_pages "man --warnings complained about an installed page" \
 # Every installed tool says its version, which is the build's.
 want=$(make -s -C "$root" -p -n 2>/dev/null | sed -n 's/^VERSION := //p' | head -n 1)
 bad_versions=
-for t in ashctl accelshare-engine ash-model; do
+for t in ashctl accelshare-engine ash-model ash-run; do
 	v=$(LD_LIBRARY_PATH=$stage/usr/lib "$stage/usr/bin/$t" --version 2>&1 | head -n 1)
 	case $v in "$t $want"*) ;; *) bad_versions="$bad_versions $t:'$v'" ;; esac
 done
