@@ -71,8 +71,7 @@ static int get_u32(struct rd *r, uint32_t *v, const char *what)
 
 	if (!have(r, 4, what))
 		return -1;
-	*v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	     (uint32_t)p[3] << 24;
+	*v = ash_le32(p);
 	r->off += 4;
 	return 0;
 }

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "format.h"
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
+#include "parse.h"
 
 const struct ash_model_kv *ash_model_kv_find(const struct ash_model_header *hdr,
 					     const char *key)
@@ -61,16 +52,14 @@ static int kv_int(const struct ash_model_header *hdr, const char *key,
 		*v = (int16_t)(p[0] | p[1] << 8);
 		return 0;
 	case ASH_GGUF_UINT32:
-		*v = (uint32_t)(p[0] | p[1] << 8 | p[2] << 16 |
-				(uint32_t)p[3] << 24);
+		*v = ash_le32(p);
 		return 0;
 	case ASH_GGUF_INT32:
-		*v = (int32_t)(p[0] | p[1] << 8 | p[2] << 16 |
-			       (uint32_t)p[3] << 24);
+		*v = (int32_t)ash_le32(p);
 		return 0;
 	case ASH_GGUF_UINT64:
 	case ASH_GGUF_INT64:
-		u = le64(p);
+		u = ash_le64(p);
 		if (kv->type == ASH_GGUF_UINT64 && u > INT64_MAX)
 			return -EINVAL;
 		*v = (int64_t)u;
@@ -139,9 +128,8 @@ int ash_model_kv_array(const struct ash_model_header *hdr, const char *key,
 	if (kv->type != ASH_GGUF_ARRAY)
 		return -EINVAL;
 	p = hdr->meta + kv->off;
-	*etype = (uint32_t)(p[0] | p[1] << 8 | p[2] << 16 |
-			    (uint32_t)p[3] << 24);
-	*n = le64(p + 4);
+	*etype = ash_le32(p);
+	*n = ash_le64(p + 4);
 	*data = p + 12;
 	return 0;
 }
@@ -149,7 +137,7 @@ int ash_model_kv_array(const struct ash_model_header *hdr, const char *key,
 const unsigned char *ash_model_kv_next_str(const unsigned char *p,
 					   const char **s, uint64_t *len)
 {
-	*len = le64(p);
+	*len = ash_le64(p);
 	*s = (const char *)p + 8;
 	return p + 8 + *len;
 }

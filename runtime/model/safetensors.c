@@ -22,16 +22,6 @@
 #define ST_ARRAY_MAX	ASH_MODEL_NDIM_MAX
 #define ST_MSG_NAME	64	/* bytes of a name quoted in messages */
 
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Strict UTF-8: no overlong forms, surrogates or code points past
  * U+10FFFF.  Returns the offset of the first bad byte, or @len. */
 static size_t utf8_check(const unsigned char *s, size_t len)
@@ -521,7 +511,7 @@ int ash_safetensors_parse(const void *buf, size_t len, uint64_t file_size,
 			file_size);
 	if (len < 8)
 		return 8;
-	n = get_le64(p);
+	n = ash_le64(p);
 	if (n > ASH_MODEL_HEADER_MAX)
 		return ash_parse_fail(err, errlen,
 			"header length %" PRIu64 " exceeds the limit of %llu bytes",
