@@ -28,8 +28,10 @@ RUNNER_REFS := $(BUILD)/runner-refs
 .PHONY: py-venv model-refs runner-refs
 
 # Debian's python3 (python3-venv, scripts/deps.sh), not whatever is first on
-# PATH: the environment must not depend on the machine's Python setup.
-$(PY_VENV)/.done: $(PY_REQS) | build-deps
+# PATH: the environment must not depend on the machine's Python setup.  The
+# directory's name is the hash of what goes in, so the requirement files
+# are no prerequisites: a fresh clone's are newer than any cache.
+$(PY_VENV)/.done: | build-deps
 	rm -rf $(PY_VENV)
 	/usr/bin/python3 -m venv $(PY_VENV)
 	CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(PY_VENV)/bin/pip install \
