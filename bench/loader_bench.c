@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 	size = (size_t)st.st_size;
 
 	if (!strcmp(argv[1], "policy")) {
-		puts(ash__stream_cached(fd, 0, size) ? "buffered" : "O_DIRECT");
+		puts(ash__stream_cached(fd, 0, size) ? "buffered" :
+		     size >= ASH_STREAM_PROBE_MIN ? "measured" : "O_DIRECT");
 		return 0;
 	}
 	if (!strcmp(argv[1], "evict")) {
@@ -173,14 +174,15 @@ int main(int argc, char **argv)
 		s.register_buffers = !getenv("LOADER_BENCH_NOREG");
 		t0 = now();
 		/* The choice and the open are part of a load: timed.  As
-		 * the loader: O_DIRECT unless cached, cached data copied by
-		 * several threads. */
+		 * the loader: cached data copied by several threads, other
+		 * data read in the mode a probe measures faster. */
 		if (!strcmp(argv[5], "auto") && ash__stream_cached(fd, 0, size)) {
 			s.copy_threads = ash__stream_copy_threads(size);
 		} else if (strcmp(argv[5], "0")) {
 			s.dfd = open(argv[2], O_RDONLY | O_CLOEXEC | O_DIRECT);
 			if (s.dfd < 0)
 				die("O_DIRECT open");
+			s.probe = !strcmp(argv[5], "auto");
 		}
 		ret = ash__stream_read(&s, 0, size, dst);
 		t1 = now();
@@ -189,10 +191,11 @@ int main(int argc, char **argv)
 			die("ash__stream_read");
 		}
 		fprintf(stderr, "stream: direct %llu buffered %llu resubmits "
-			"%llu fixed buffers %d\n",
+			"%llu fixed buffers %d probe %.2f/%.2f GB/s\n",
 			(unsigned long long)s.direct_bytes,
 			(unsigned long long)s.buffered_bytes,
-			(unsigned long long)s.resubmits, s.fixed_buffers);
+			(unsigned long long)s.resubmits, s.fixed_buffers,
+			s.probe_direct_gbs, s.probe_buffered_gbs);
 	} else if (!strcmp(argv[1], "read") && argc == 4) {
 		size_t chunk = strtoul(argv[3], NULL, 0), done = 0;
 

@@ -183,7 +183,7 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 	struct ash_buf *buf = NULL;
 	int saved_errno = errno;
 	int fd, dfd = -1, ret;
-	bool numa = false, staged = false, cached;
+	bool numa = false, staged = false, cached, probe;
 	cpu_set_t cpus;
 	uint64_t pad = 0;
 	struct stat st;
@@ -223,11 +223,14 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 		goto out_close;
 
 	/*
-	 * Default: O_DIRECT unless the bytes are in the page cache already;
-	 * cached bytes are copied by several threads (see below).
+	 * Default: bytes in the page cache already are copied by several
+	 * threads (see below); the others are read with O_DIRECT or through
+	 * the page cache, whichever a probe of the first ones measures
+	 * faster (struct ash_stream's probe).
 	 */
 	cached = o.direct_io != 1 && hdr.data_size &&
 		 ash__stream_cached(fd, hdr.data_offset, hdr.data_size);
+	probe = o.direct_io == 0 && !cached;
 	if (o.direct_io == 0)
 		o.direct_io = cached ? -1 : 1;
 	if (o.direct_io > 0 && hdr.data_size) {
@@ -265,6 +268,7 @@ int ash_model_load_opts(struct ash_ctx *ctx, const char *path,
 			s.progress = o.progress;
 			s.progress_arg = o.progress_arg;
 			s.register_buffers = 1;
+			s.probe = probe;
 			numa = numa_follow((char *)addr + pad, &cpus);
 			/* After the placement: the node's CPUs copy. */
 			if (cached && dfd < 0)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -471,21 +472,15 @@ out:
 	return err;
 }
 
-int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
-		     void *dst)
+/* One range, in the mode @s says: the whole of ash__stream_read but the
+ * probe. */
+static int stream_range(struct ash_stream *s, uint64_t off, uint64_t len,
+			void *dst)
 {
 	struct io_uring ring;
 	struct cursor c;
 	int ret;
 
-	s->direct_bytes = s->buffered_bytes = s->resubmits = 0;
-	s->used_uring = s->fixed_buffers = s->direct_fallback = 0;
-	if (!s->queue_depth || s->queue_depth > ASH_STREAM_QD_MAX ||
-	    s->chunk_size < ASH_STREAM_CHUNK_MIN ||
-	    s->chunk_size > ASH_STREAM_CHUNK_MAX ||
-	    s->chunk_size % ASH_STREAM_CHUNK_MIN || s->fd < 0 ||
-	    (len && !dst) || off + len < off)
-		return -EINVAL;
 	cursor_init(&c, s, off, len, dst);
 	if (!len)
 		return 0;
@@ -499,6 +494,104 @@ int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
 	ret = stream_uring(&ring, &c);
 	io_uring_queue_exit(&ring);
 	return ret;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Progress of a part of the range, reported as of the whole. */
+struct shifted {
+	ash_progress_fn fn;
+	void *arg;
+	uint64_t base, total;
+};
+
+static void shifted_progress(void *arg, uint64_t done, uint64_t total)
+{
+	const struct shifted *p = arg;
+
+	(void)total;
+	p->fn(p->arg, p->base + done, p->total);
+}
+
+/*
+ * [off, off + len) of @part into @s: its statistics added, its progress
+ * reported as of the whole range.
+ */
+static int stream_part(struct ash_stream *s, int dfd, uint64_t off,
+		       uint64_t len, char *dst, uint64_t base, uint64_t total)
+{
+	struct shifted sh = { s->progress, s->progress_arg, base, total };
+	struct ash_stream part = *s;
+	int ret;
+
+	part.dfd = dfd;
+	part.direct_bytes = part.buffered_bytes = part.resubmits = 0;
+	part.progress = s->progress ? shifted_progress : NULL;
+	part.progress_arg = &sh;
+	ret = stream_range(&part, off, len, dst);
+	s->direct_bytes += part.direct_bytes;
+	s->buffered_bytes += part.buffered_bytes;
+	s->resubmits += part.resubmits;
+	s->used_uring |= part.used_uring;
+	s->fixed_buffers |= part.fixed_buffers;
+	s->direct_fallback |= part.direct_fallback;
+	return ret;
+}
+
+/*
+ * The probe: the first ASH_STREAM_PROBE bytes in four pieces, O_DIRECT and
+ * buffered by turns (so that drift in the storage's own caches touches
+ * both alike), then the rest in the mode that read faster.  Which is
+ * faster depends on the storage and the kernel, not on a rule: on some
+ * virtual disks buffered reads with the kernel's readahead beat O_DIRECT.
+ */
+static int stream_probe(struct ash_stream *s, uint64_t off, uint64_t len,
+			char *dst)
+{
+	const uint64_t piece = ASH_STREAM_PROBE / 4;
+	double secs[2] = { 0, 0 };
+	uint64_t pos = 0;
+	int i, ret;
+
+	for (i = 0; i < 4; i++, pos += piece) {
+		int direct = !(i & 1);
+		double t0 = now_s();
+
+		ret = stream_part(s, direct ? s->dfd : -1, off + pos, piece,
+				  dst + pos, pos, len);
+		if (ret)
+			return ret;
+		secs[direct] += now_s() - t0;
+	}
+	s->probe_direct_gbs = (double)(2 * piece) / secs[1] / 1e9;
+	s->probe_buffered_gbs = (double)(2 * piece) / secs[0] / 1e9;
+	s->chose_direct = secs[1] <= secs[0] && !s->direct_fallback;
+	return stream_part(s, s->chose_direct ? s->dfd : -1, off + pos,
+			   len - pos, dst + pos, pos, len);
+}
+
+int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,
+		     void *dst)
+{
+	s->direct_bytes = s->buffered_bytes = s->resubmits = 0;
+	s->used_uring = s->fixed_buffers = s->direct_fallback = 0;
+	s->probe_direct_gbs = s->probe_buffered_gbs = 0;
+	s->chose_direct = s->dfd >= 0;
+	if (!s->queue_depth || s->queue_depth > ASH_STREAM_QD_MAX ||
+	    s->chunk_size < ASH_STREAM_CHUNK_MIN ||
+	    s->chunk_size > ASH_STREAM_CHUNK_MAX ||
+	    s->chunk_size % ASH_STREAM_CHUNK_MIN || s->fd < 0 ||
+	    (len && !dst) || off + len < off)
+		return -EINVAL;
+	if (s->probe && s->dfd >= 0 && len >= ASH_STREAM_PROBE_MIN)
+		return stream_probe(s, off, len, dst);
+	return stream_range(s, off, len, dst);
 }
 
 bool ash__stream_cached(int fd, uint64_t off, uint64_t len)

@@ -40,6 +40,11 @@
  *	(ash__stream_cached()), so reading it is a memory copy, bound by one
  *	CPU, not by I/O: copy it with this many threads of pread(), each a
  *	contiguous stripe, instead of io_uring.  0 or 1: io_uring.
+ * @probe: with @dfd >= 0 and a range of at least ASH_STREAM_PROBE_MIN
+ *	bytes: measure instead of assuming -- read its first
+ *	ASH_STREAM_PROBE bytes with O_DIRECT and buffered by turns, and the
+ *	rest in whichever mode was faster (the loader's default for data
+ *	not in the page cache).
  *
  * Filled in by ash__stream_read(), for tests and the benchmark:
  * @direct_bytes: bytes read with O_DIRECT.
@@ -49,6 +54,10 @@
  * @fixed_buffers: 1 if the destination was registered with io_uring.
  * @direct_fallback: 1 if O_DIRECT was refused (EINVAL) and buffered reads
  *	took over.
+ * @probe_direct_gbs, @probe_buffered_gbs: what the probe measured, GB/s
+ *	(0 without one).
+ * @chose_direct: 1 if the range (its rest, after a probe) was read with
+ *	O_DIRECT.
  */
 struct ash_stream {
 	int fd;
@@ -59,6 +68,7 @@ struct ash_stream {
 	void *progress_arg;
 	int register_buffers;
 	unsigned int copy_threads;
+	int probe;
 
 	uint64_t direct_bytes;
 	uint64_t buffered_bytes;
@@ -66,7 +76,14 @@ struct ash_stream {
 	int used_uring;
 	int fixed_buffers;
 	int direct_fallback;
+	double probe_direct_gbs;
+	double probe_buffered_gbs;
+	int chose_direct;
 };
+
+/* The probe's bytes (four pieces), and the least range that gets one. */
+#define ASH_STREAM_PROBE		(64ULL << 20)
+#define ASH_STREAM_PROBE_MIN		(256ULL << 20)
 
 /**
  * ash__stream_read() - read [@off, @off + @len) of a file into @dst

@@ -346,6 +346,69 @@ static void cache_probe(void **state)
 	assert_true(ash__stream_cached(fd, 0, FILE_SIZE));
 }
 
+/*
+ * The probe behind the loader's default for uncached data: a range of
+ * ASH_STREAM_PROBE_MIN and more starts with ASH_STREAM_PROBE bytes read by
+ * turns with O_DIRECT and buffered, measures both and reads the rest in
+ * the faster mode; every byte arrives, and the counts add up.  The file is
+ * sparse but for one word a MiB (its offset), so that it costs no disk.
+ */
+static void probe_measures_both_modes(void **state)
+{
+	const uint64_t size = ASH_STREAM_PROBE_MIN + (5ULL << 20);
+	char big[sizeof(path) + 8];
+	struct ash_stream s;
+	uint64_t off, rest;
+	uint8_t *dst;
+	int bfd, bdfd;
+
+	(void)state;
+	if (dfd < 0)
+		skip();		/* no O_DIRECT here (tmpfs) */
+	snprintf(big, sizeof(big), "%s.big", path);
+	bfd = open(big, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(bfd >= 0);
+	assert_int_equal(ftruncate(bfd, (off_t)size), 0);
+	for (off = 0; off < size; off += 1 << 20)
+		assert_int_equal(pwrite(bfd, &off, 8, (off_t)off), 8);
+	assert_int_equal(fsync(bfd), 0);
+	assert_int_equal(posix_fadvise(bfd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	bdfd = open(big, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	assert_true(bdfd >= 0);
+	dst = aligned_alloc(4096, size);
+	assert_non_null(dst);
+	memset(&s, 0, sizeof(s));
+	s.fd = bfd;
+	s.dfd = bdfd;
+	s.queue_depth = 8;
+	s.chunk_size = 1 << 20;
+	s.probe = 1;
+	assert_int_equal(ash__stream_read(&s, 0, size, dst), 0);
+	for (off = 0; off < size; off += 1 << 20) {
+		uint64_t w;
+
+		memcpy(&w, dst + off, 8);
+		assert_int_equal(w, off);
+		assert_int_equal(dst[off + 8 + off % 4000], 0);
+	}
+	assert_true(s.probe_direct_gbs > 0 && s.probe_buffered_gbs > 0);
+	assert_int_equal(s.direct_bytes + s.buffered_bytes, size);
+	rest = size - ASH_STREAM_PROBE;
+	/* The probe's halves, then the rest in the mode chosen. */
+	assert_int_equal(s.chose_direct ? s.direct_bytes : s.buffered_bytes,
+			 ASH_STREAM_PROBE / 2 + rest);
+	assert_int_equal(s.chose_direct,
+			 s.probe_direct_gbs >= s.probe_buffered_gbs);
+	/* Below the least range: no probe. */
+	assert_int_equal(ash__stream_read(&s, 0, ASH_STREAM_PROBE_MIN - 4096,
+					  dst), 0);
+	assert_true(s.probe_direct_gbs == 0 && s.chose_direct);
+	free(dst);
+	close(bdfd);
+	close(bfd);
+	unlink(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +424,7 @@ int main(void)
 		cmocka_unit_test(cache_probe),
 		cmocka_unit_test(threaded_copies),
 		cmocka_unit_test(copy_thread_count),
+		cmocka_unit_test(probe_measures_both_modes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
