@@ -378,10 +378,10 @@ struct ash_load_opts {
 	int direct_io;			/* 0 auto (default): data mostly in
 					 * the page cache is copied from it;
 					 * other data is read with O_DIRECT
-					 * or buffered, whichever its first
-					 * 64 MiB read faster (from 256 MiB
-					 * on; O_DIRECT below); 1 always
-					 * O_DIRECT; -1 never */
+					 * or buffered, whichever reads
+					 * faster, measured as it goes (from
+					 * 256 MiB on; O_DIRECT below); 1
+					 * always O_DIRECT; -1 never */
 	ash_progress_fn progress;	/* called from the loading thread */
 	void *progress_arg;
 };

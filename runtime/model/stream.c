@@ -545,35 +545,49 @@ static int stream_part(struct ash_stream *s, int dfd, uint64_t off,
 }
 
 /*
- * The probe: the first ASH_STREAM_PROBE bytes in four pieces, O_DIRECT and
- * buffered by turns (so that drift in the storage's own caches touches
- * both alike), then the rest in the mode that read faster.  Which is
- * faster depends on the storage and the kernel, not on a rule: on some
- * virtual disks buffered reads with the kernel's readahead beat O_DIRECT.
+ * The probe: which of O_DIRECT and buffered reads is faster depends on the
+ * storage, the kernel and the reader's memory, not on a rule (on some
+ * virtual disks buffered reads with the kernel's readahead beat O_DIRECT;
+ * on some hosts buffered reads slow down several times once the reader
+ * holds much resident memory, which a loader does).  So the range is read
+ * in segments, each timed: the first in each mode (ASH_STREAM_PROBE_FIRST
+ * bytes, O_DIRECT then buffered), the rest (ASH_STREAM_PROBE_SEGMENT each)
+ * in the faster one, which is left for the other as soon as a segment of
+ * it reads slower than the other's last one did.  A mode that slows down
+ * as the load goes on is left; trying the other costs nothing while the
+ * one in use keeps its speed.
  */
 static int stream_probe(struct ash_stream *s, uint64_t off, uint64_t len,
 			char *dst)
 {
-	const uint64_t piece = ASH_STREAM_PROBE / 4;
-	double secs[2] = { 0, 0 };
-	uint64_t pos = 0;
-	int i, ret;
+	double rate[2] = { 0, 0 };	/* GB/s of each mode's last segment:
+					 * buffered, O_DIRECT */
+	uint64_t pos, n, i;
+	int direct = 1, ret;
 
-	for (i = 0; i < 4; i++, pos += piece) {
-		int direct = !(i & 1);
+	for (pos = 0, i = 0; pos < len; pos += n, i++) {
+		uint64_t seg = i < 2 ? ASH_STREAM_PROBE_FIRST :
+			       ASH_STREAM_PROBE_SEGMENT;
 		double t0 = now_s();
 
-		ret = stream_part(s, direct ? s->dfd : -1, off + pos, piece,
+		if (i == 1)
+			direct = 0;
+		else if (i == 2 || rate[direct] < rate[!direct])
+			direct = rate[1] >= rate[0];
+		if (s->direct_fallback)
+			direct = 0;
+		n = len - pos < 2 * seg ? len - pos : seg;
+		ret = stream_part(s, direct ? s->dfd : -1, off + pos, n,
 				  dst + pos, pos, len);
 		if (ret)
 			return ret;
-		secs[direct] += now_s() - t0;
+		rate[direct] = (double)n / (now_s() - t0) / 1e9;
+		if (i < 2)
+			*(direct ? &s->probe_direct_gbs :
+			  &s->probe_buffered_gbs) = rate[direct];
 	}
-	s->probe_direct_gbs = (double)(2 * piece) / secs[1] / 1e9;
-	s->probe_buffered_gbs = (double)(2 * piece) / secs[0] / 1e9;
-	s->chose_direct = secs[1] <= secs[0] && !s->direct_fallback;
-	return stream_part(s, s->chose_direct ? s->dfd : -1, off + pos,
-			   len - pos, dst + pos, pos, len);
+	s->chose_direct = direct;
+	return 0;
 }
 
 int ash__stream_read(struct ash_stream *s, uint64_t off, uint64_t len,

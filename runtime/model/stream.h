@@ -41,10 +41,11 @@
  *	CPU, not by I/O: copy it with this many threads of pread(), each a
  *	contiguous stripe, instead of io_uring.  0 or 1: io_uring.
  * @probe: with @dfd >= 0 and a range of at least ASH_STREAM_PROBE_MIN
- *	bytes: measure instead of assuming -- read its first
- *	ASH_STREAM_PROBE bytes with O_DIRECT and buffered by turns, and the
- *	rest in whichever mode was faster (the loader's default for data
- *	not in the page cache).
+ *	bytes: measure instead of assuming -- read it in timed segments,
+ *	the first with O_DIRECT, the second buffered, then in the faster
+ *	mode, changing to the other whenever a segment reads slower than
+ *	the other's last did (the loader's default for data not in the page
+ *	cache).
  *
  * Filled in by ash__stream_read(), for tests and the benchmark:
  * @direct_bytes: bytes read with O_DIRECT.
@@ -54,10 +55,10 @@
  * @fixed_buffers: 1 if the destination was registered with io_uring.
  * @direct_fallback: 1 if O_DIRECT was refused (EINVAL) and buffered reads
  *	took over.
- * @probe_direct_gbs, @probe_buffered_gbs: what the probe measured, GB/s
- *	(0 without one).
- * @chose_direct: 1 if the range (its rest, after a probe) was read with
- *	O_DIRECT.
+ * @probe_direct_gbs, @probe_buffered_gbs: what the probe's first two
+ *	segments measured, GB/s (0 without one).
+ * @chose_direct: 1 if the range (its last segment, with a probe) was read
+ *	with O_DIRECT.
  */
 struct ash_stream {
 	int fd;
@@ -81,8 +82,10 @@ struct ash_stream {
 	int chose_direct;
 };
 
-/* The probe's bytes (four pieces), and the least range that gets one. */
-#define ASH_STREAM_PROBE		(64ULL << 20)
+/* The probe's first segment in each mode, the later ones, and the least
+ * range that gets a probe. */
+#define ASH_STREAM_PROBE_FIRST		(32ULL << 20)
+#define ASH_STREAM_PROBE_SEGMENT	(64ULL << 20)
 #define ASH_STREAM_PROBE_MIN		(256ULL << 20)
 
 /**
