@@ -23,7 +23,7 @@ test=("${demo[@]}" linux-source-6.1
       linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
       e2fsprogs libcmocka-dev flex bison bc libelf-dev libssl-dev dwarves
       sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd
-      dkms python3-venv)
+      dkms python3-venv python3-jsonschema)
 case $group in
 build) pkgs=("${build[@]}") ;;
 demo) pkgs=("${demo[@]}") ;;

@@ -329,6 +329,44 @@ static void device_set(void **state)
 	DEV_ERR("unknown option", "set", "-1", "--slice-us", "500");
 }
 
+/* "cdi generate [--output FILE]" */
+#define OUT(o, h, ...) \
+	args_output_parse("cdi generate", ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), \
+			  o, h, err, sizeof(err))
+#define OUT_ERR(needle, ...) do { \
+	const char *o_; \
+	bool h_; \
+	err[0] = '\0'; \
+	assert_int_equal(OUT(&o_, &h_, __VA_ARGS__), -1); \
+	if (!strstr(err, needle)) \
+		fail_msg("error \"%s\" lacks \"%s\"", err, needle); \
+} while (0)
+
+static void output_option(void **state)
+{
+	const char *o;
+	bool h;
+
+	(void)state;
+	assert_int_equal(OUT(&o, &h, "generate"), 0);
+	assert_null(o);
+	assert_false(h);
+	assert_int_equal(OUT(&o, &h, "generate", "--output", "/etc/cdi/a.json"), 0);
+	assert_string_equal(o, "/etc/cdi/a.json");
+	assert_int_equal(OUT(&o, &h, "generate", "-o", "x.json"), 0);
+	assert_string_equal(o, "x.json");
+	assert_int_equal(OUT(&o, &h, "generate", "--output=y.json"), 0);
+	assert_string_equal(o, "y.json");
+	assert_int_equal(OUT(&o, &h, "generate", "--help"), 0);
+	assert_true(h);
+	OUT_ERR("option --output needs a value", "generate", "--output");
+	OUT_ERR("--output needs a file name", "generate", "--output", "");
+	OUT_ERR("--output is given twice", "generate", "-o", "a", "-o", "b");
+	OUT_ERR("unexpected argument \"x\"", "generate", "x");
+	OUT_ERR("unknown option \"--json\" for cdi generate", "generate",
+		"--json");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +379,7 @@ int main(void)
 		cmocka_unit_test(simple_commands),
 		cmocka_unit_test(list_options),
 		cmocka_unit_test(device_set),
+		cmocka_unit_test(output_option),
 	};
 
 	return cmocka_run_group_tests_name("ashctl args", tests, NULL, NULL);

@@ -28,6 +28,7 @@ enum {
 	OPT_WIDE,
 	OPT_SLICE_US,
 	OPT_JOB_TIMEOUT_MS,
+	OPT_OUTPUT,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -520,6 +521,56 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 	if (!o->has_slice && !o->has_timeout) {
 		snprintf(err, errlen,
 			 "device set needs --slice-us US (the scheduler time slice) or --job-timeout-ms MS (the job watchdog), or both");
+		return -1;
+	}
+	return 0;
+}
+
+int args_output_parse(const char *cmd, int argc, char **argv,
+		      const char **output, bool *help, char *err,
+		      size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool seen = false;
+	int c;
+
+	*output = NULL;
+	*help = false;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			*help = true;
+			return 0;
+		case 'o':
+		case OPT_OUTPUT:
+			if (once(&seen, "--output", err, errlen))
+				return -1;
+			if (!*optarg) {
+				snprintf(err, errlen,
+					 "--output needs a file name");
+				return -1;
+			}
+			*output = optarg;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 bad_option(argv));
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for %s",
+				 bad_option(argv), cmd);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind]);
 		return -1;
 	}
 	return 0;

@@ -128,4 +128,12 @@ int args_cmd_parse(const char *cmd, int argc, char **argv, unsigned int allow,
 int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 			  char *err, size_t errlen);
 
+/*
+ * args_output_parse() - parse command @cmd taking only [--output FILE]
+ * (or -o FILE); *@output is NULL without it.  Return: 0, or -1 with @err.
+ */
+int args_output_parse(const char *cmd, int argc, char **argv,
+		      const char **output, bool *help, char *err,
+		      size_t errlen);
+
 #endif /* ACCELSHARE_ASHCTL_ARGS_H */

@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 		{ "partition", cmd_partition },
 		{ "device", cmd_device },
 		{ "contexts", cmd_contexts },
+		{ "cdi", cmd_cdi },
 		{ "help", cmd_help },
 		{ NULL, NULL },
 	};
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, device, contexts or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts, cdi or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, cdi or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

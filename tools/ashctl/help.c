@@ -45,6 +45,7 @@ static const struct {
 "    ashctl device list [--json]\n"
 "    ashctl device set N|NAME [--slice-us US] [--job-timeout-ms MS]\n"
 "    ashctl contexts [--json]\n"
+"    ashctl cdi generate [--output FILE]\n"
 "    ashctl help [COMMAND [SUBCOMMAND]]\n"
 "    ashctl --version\n\n"
 "DESCRIPTION\n"
@@ -332,6 +333,47 @@ EXIT_STATUS
 "EXAMPLES\n"
 "    ashctl contexts\n"
 "    ashctl contexts --json | jq '[.[] | .mem_used] | add'\n" },
+{ "cdi",
+"NAME\n"
+"    ashctl cdi - Container Device Interface specs for the partitions\n\n"
+"SYNOPSIS\n"
+"    ashctl cdi generate [--output FILE]\n\n"
+"DESCRIPTION\n"
+"    See \"ashctl cdi generate --help\".\n" },
+{ "cdi generate",
+"NAME\n"
+"    ashctl cdi generate - write a CDI spec with one device per partition\n\n"
+"SYNOPSIS\n"
+"    ashctl cdi generate [--output FILE]\n\n"
+"DESCRIPTION\n"
+"    Prints a Container Device Interface spec (JSON, cdiVersion 0.5.0) of\n"
+"    kind accelshare.dev/partition with one device per partition, named\n"
+"    as the partition is.  A container given device\n"
+"    accelshare.dev/partition=NAME gets the tenant node /dev/accelshare\n"
+"    and ACCELSHARE_PARTITION=NAME, so that ash_open(NULL, ...) in it binds\n"
+"    to NAME.  The control node is never given to containers.  Binding\n"
+"    still follows the partition's access list: the container's user must\n"
+"    be on it, as on the host.\n\n"
+"    A partition whose name does not begin and end with a letter or digit\n"
+"    (the CDI rule for device names) is left out, with a warning.  Run it\n"
+"    again after partitions are created or deleted: the spec is what is\n"
+"    there now.\n\n"
+"OPTIONS\n"
+"    --output FILE, -o FILE  write the spec to FILE (mode 0644) instead of\n"
+"                            stdout, by way of a temporary file renamed\n"
+"                            over it, so that a runtime never reads half of\n"
+"                            one.  Container runtimes read\n"
+"                            /etc/cdi/*.json and /var/run/cdi/*.json.\n"
+"    --help                  print this page.\n\n"
+"ENVIRONMENT\n"
+"    ACCELSHARE_DEVICE      the host's tenant node, if not\n"
+"                           /dev/accelshare; it is still /dev/accelshare\n"
+"                           in the container.\n"
+"    ACCELSHARE_CTL_DEVICE  as for every command.\n\n"
+EXIT_STATUS
+"EXAMPLES\n"
+"    ashctl cdi generate --output /etc/cdi/accelshare.json\n"
+"    podman run --device accelshare.dev/partition=acme IMAGE ash-run ...\n" },
 };
 
 int help_print(const char *topic, FILE *f)

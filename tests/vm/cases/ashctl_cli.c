@@ -6,10 +6,14 @@
  * guarantees, weights and uid/gid names reaching the driver as given;
  * `device list --json` and `status --json` report the engine, busy time,
  * queued jobs and time slice; `device set N --slice-us US` reaches the
- * driver and is checked (100..1000000) before it.
+ * driver and is checked (100..1000000) before it; `cdi generate` writes a
+ * CDI spec of the partitions there are, leaving out (with a warning) a name
+ * CDI cannot take.
  */
 #include "vmtest.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +35,73 @@ static void expect_refused(const char *args)
 static int run(const char *args)
 {
 	return vt_sh(out, sizeof(out), VT_ASHCTL " %s", args);
+}
+
+/* Files in /tmp/cdi whose names begin with "accelshare.json". */
+static int cdi_files(void)
+{
+	DIR *d = opendir("/tmp/cdi");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "accelshare.json", 15);
+	closedir(d);
+	return n;
+}
+
+/*
+ * `cdi generate`: to stdout, and to a file, atomically (no temporary file
+ * left), readable by all; "keep" is a device, "_hidden" cannot be one.
+ */
+static void expect_cdi_spec(void)
+{
+	static char spec[65536];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	vt_part_new("_hidden", 1 * MiB, 0, VT_ALICE, (gid_t)-1);
+	EXPECT_EQ(run("cdi generate 2>&1"), 0, "ashctl cdi generate exit status");
+	EXPECT(strstr(out, "\"kind\": \"accelshare.dev/partition\"") != NULL,
+	       "cdi generate: no kind accelshare.dev/partition in %.300s", out);
+	EXPECT(strstr(out, "\"name\": \"keep\"") != NULL &&
+	       strstr(out, "\"ACCELSHARE_PARTITION=keep\"") != NULL &&
+	       strstr(out, "\"path\": \"/dev/accelshare\"") != NULL,
+	       "cdi generate: no device for keep in %.600s", out);
+	EXPECT(strstr(out, "partition \"_hidden\" left out") != NULL &&
+	       !strstr(out, "\"name\": \"_hidden\""),
+	       "cdi generate: _hidden not left out with a warning: %.600s", out);
+	EXPECT(!strstr(out, "accelshare-ctl"), "cdi generate gives the control node: %.600s",
+	       out);
+
+	mkdir("/tmp/cdi", 0755);
+	if (!EXPECT_EQ(run("cdi generate --output /tmp/cdi/accelshare.json"), 0,
+		       "ashctl cdi generate --output exit status"))
+		goto out;
+	EXPECT_EQ(cdi_files(), 1, "files in /tmp/cdi after cdi generate --output");
+	if (!EXPECT_OK(stat("/tmp/cdi/accelshare.json", &st) ? -errno : 0,
+		       "stat the spec cdi generate wrote"))
+		goto out;
+	EXPECT_EQ(st.st_mode & 0777, 0644, "mode of the spec cdi generate wrote");
+	f = fopen("/tmp/cdi/accelshare.json", "r");
+	if (!EXPECT(f != NULL, "cannot open the spec cdi generate wrote"))
+		goto out;
+	n = fread(spec, 1, sizeof(spec) - 1, f);
+	spec[n] = 0;
+	fclose(f);
+	EXPECT(strstr(spec, "\"ACCELSHARE_PARTITION=keep\"") != NULL,
+	       "the spec cdi generate wrote has no device for keep: %.300s", spec);
+	expect_refused("cdi generate --output /nonexistent/dir/spec.json");
+	expect_refused("cdi generate --output");
+	expect_refused("cdi generate extra");
+	expect_refused("cdi frobnicate");
+out:
+	unlink("/tmp/cdi/accelshare.json");
+	rmdir("/tmp/cdi");
+	EXPECT_OK(vt_part_delete("_hidden"), "delete _hidden");
 }
 
 /* The object of `partition list --json` named @name, or false. */
@@ -290,6 +361,7 @@ int main(void)
 	EXPECT(!listed("rt", obj), "rt still in partition list --json after delete");
 	EXPECT(listed("keep", obj), "keep missing from partition list --json");
 
+	expect_cdi_spec();
 	EXPECT_OK(vt_part_delete("keep"), "delete keep");
 	return vt_result();
 }
