@@ -34,7 +34,7 @@ mkdir -p "$build"
 build=$(cd "$build" && pwd)
 
 # VM settings (environment overrides).
-vm_ram=${ASH_VM_RAM:-2G}                  # the debug kernel (KASAN, kmemleak) with the runner models in the initramfs needs more than 1G
+vm_ram=${ASH_VM_RAM:-1G}
 vm_smp=${ASH_VM_SMP:-2}
 mem=${ASH_VM_MEM:-256M}                 # module's mem= for each case
 [ "$mode" = demo ] && mem=${ASH_VM_MEM:-1G}
