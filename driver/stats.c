@@ -95,6 +95,7 @@ static void ash_partition_fill(struct ash_partition_info *info,
 	info->jobs_failed = part->jobs_failed;
 	info->wait_ns = part->wait_ns;
 	info->jobs_timed_out = part->jobs_timed_out;
+	info->jobs_queued = part->nr_queued;
 	spin_unlock(&dev->sched_lock);
 	spin_lock(&dev->mem_lock);
 	info->mem_max = part->quota.max;

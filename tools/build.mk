@@ -12,7 +12,8 @@ ASHCTL := $(BUILD)/bin/ashctl
 ASHCTL_SRCS := tools/ashctl/ashctl.c tools/ashctl/args.c \
 	       tools/ashctl/cdi.c tools/ashctl/cdi_spec.c tools/ashctl/ctl.c tools/ashctl/help.c \
 	       tools/ashctl/partition.c tools/ashctl/show.c \
-	       tools/ashctl/table.c tools/common/parse.c
+	       tools/ashctl/table.c tools/ashctl/top.c tools/ashctl/top_view.c \
+	       tools/common/parse.c
 ASHCTL_OBJS := $(ASHCTL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 DEMO_TENANT := $(BUILD)/bin/ash-demo-tenant

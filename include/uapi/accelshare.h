@@ -173,6 +173,7 @@ struct ash_buf_info {
  * @wait_ns: out, time jobs spent queued before the engine took them.
  * @jobs_timed_out: out, jobs the watchdog failed (counted in @jobs_failed
  *	too).
+ * @jobs_queued: out, its contexts' jobs waiting for the engine now.
  * @reserved: must be 0.
  *
  * On the tenant node (ASH_IOC_PARTITION_INFO) it describes the partition the
@@ -200,7 +201,8 @@ struct ash_partition_info {
 	__u64 jobs_failed;
 	__u64 wait_ns;
 	__u64 jobs_timed_out;
-	__u64 reserved[4];
+	__u64 jobs_queued;
+	__u64 reserved[3];
 };
 
 /* Default and bounds of a device's job watchdog (job_timeout_ms). */

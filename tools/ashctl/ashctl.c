@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 		{ "device", cmd_device },
 		{ "contexts", cmd_contexts },
 		{ "cdi", cmd_cdi },
+		{ "top", cmd_top },
 		{ "help", cmd_help },
 		{ NULL, NULL },
 	};
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, device, contexts, cdi or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts, top, cdi or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, cdi or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, cdi or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

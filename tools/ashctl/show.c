@@ -305,6 +305,8 @@ static struct json_object *json_partition(const void *items, size_t n,
 	bad |= json_set(o, "jobs_timed_out",
 			json_object_new_uint64(p->jobs_timed_out));
 	bad |= json_set(o, "wait_ns", json_object_new_uint64(p->wait_ns));
+	bad |= json_set(o, "jobs_queued",
+			json_object_new_uint64(p->jobs_queued));
 	bad |= json_set(o, "uids", json_ids(p->uids, p->nr_uids));
 	bad |= json_set(o, "gids", json_ids(p->gids, p->nr_gids));
 	if (bad) {

@@ -8,7 +8,7 @@
  * queued jobs and time slice; `device set N --slice-us US` reaches the
  * driver and is checked (100..1000000) before it; `cdi generate` writes a
  * CDI spec of the partitions there are, leaving out (with a warning) a name
- * CDI cannot take.
+ * CDI cannot take; `top` piped prints one snapshot in 80 columns.
  */
 #include "vmtest.h"
 
@@ -35,6 +35,32 @@ static void expect_refused(const char *args)
 static int run(const char *args)
 {
 	return vt_sh(out, sizeof(out), VT_ASHCTL " %s", args);
+}
+
+/*
+ * `top` with stdout not a terminal: one snapshot, exit 0, every line in 80
+ * columns, the partition "keep" in it.
+ */
+static void expect_top_snapshot(void)
+{
+	const char *p, *nl;
+	int longest = 0;
+
+	if (!EXPECT_EQ(run("top < /dev/null"), 0, "ashctl top (not a terminal) exit status"))
+		return;
+	for (p = out; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (nl - p > longest)
+			longest = (int)(nl - p);
+		if (!*nl)
+			break;
+	}
+	EXPECT(longest <= 80, "ashctl top: a line of %d columns in %.600s", longest, out);
+	EXPECT(strstr(out, "\nPARTITION") != NULL && strstr(out, "\nkeep ") != NULL,
+	       "ashctl top: no partition keep in %.600s", out);
+	expect_refused("top --json");
 }
 
 /* Files in /tmp/cdi whose names begin with "accelshare.json". */
@@ -341,6 +367,7 @@ int main(void)
 		expect_member(obj, "jobs_completed", 0);
 		expect_member(obj, "jobs_failed", 0);
 		expect_member(obj, "wait_ns", 0);
+		expect_member(obj, "jobs_queued", 0);
 		/* No busy time: null, or 0 if others on the device have some. */
 		v = member(obj, "share");
 		if (EXPECT(v != NULL, "partition list --json rt has no \"share\": %.300s", obj))
@@ -362,6 +389,7 @@ int main(void)
 	EXPECT(listed("keep", obj), "keep missing from partition list --json");
 
 	expect_cdi_spec();
+	expect_top_snapshot();
 	EXPECT_OK(vt_part_delete("keep"), "delete keep");
 	return vt_result();
 }
