@@ -88,7 +88,6 @@ static void sweep_part_info(void)
 		VT_RESERVED(struct ash_partition_info, 0),
 		VT_RESERVED(struct ash_partition_info, 1),
 		VT_RESERVED(struct ash_partition_info, 2),
-		VT_RESERVED(struct ash_partition_info, 3),
 	};
 	struct ash_partition_info pi;
 	char what[96];

@@ -81,7 +81,6 @@ static void sweep_bound(int fd, uint32_t h)
 		VT_RESERVED(struct ash_partition_info, 0),
 		VT_RESERVED(struct ash_partition_info, 1),
 		VT_RESERVED(struct ash_partition_info, 2),
-		VT_RESERVED(struct ash_partition_info, 3),
 	};
 	struct ash_buf_alloc a = { .size = VT_PAGE };
 	struct ash_buf_free f = { .handle = h };
