@@ -411,19 +411,58 @@ __poll_t ash_engine_poll(struct file *file, poll_table *wait)
 /* The engine's mapping of the device address space. */
 
 /*
- * Put the page of the buffer at this device address in.  Addresses with no
- * buffer are a SIGBUS: the engine touched memory no job gave it.  The page
- * is inserted here, under engine_rwsem, which a buffer's release holds for
- * writing while it takes the range out and unmaps it: a fault either sees
- * the buffer and maps the page before the release unmaps the range, or
- * does not find the buffer at all.  A detached engine maps nothing.
+ * Pages one engine fault maps: the 2 MiB-aligned window of the device
+ * address space around the faulting page (one page table's worth on
+ * x86-64), as far as the buffer and the mapping reach.  Jobs stream through
+ * their buffers, and the first job on a fresh buffer is charged for its
+ * faults: one fault per 4 KiB made that job take over 10x its later runs on
+ * a debug kernel, which the scheduler then, rightly, made its tenant repay.
+ */
+#define ASH_ENGINE_FAULT_AROUND	512
+
+/*
+ * Insert @count pages at @addr, skipping any a racing fault mapped already.
+ * Return: 0, or the first other error of vm_insert_pages().
+ */
+static int ash_engine_insert_pages(struct vm_area_struct *vma,
+				   unsigned long addr, struct page **pages,
+				   unsigned long count)
+{
+	while (count) {
+		unsigned long left = count, done;
+		int err;
+
+		err = vm_insert_pages(vma, addr, pages, &left);
+		if (!err)
+			break;
+		if (err != -EBUSY)
+			return err;
+		/* pages[count - left] is mapped already: go on after it. */
+		done = count - left + 1;
+		addr += done << PAGE_SHIFT;
+		pages += done;
+		count -= done;
+	}
+	return 0;
+}
+
+/*
+ * Put the pages of the buffer around this device address in (see
+ * ASH_ENGINE_FAULT_AROUND).  Addresses with no buffer are a SIGBUS: the
+ * engine touched memory no job gave it.  The pages are inserted here,
+ * under engine_rwsem, which a buffer's release holds for writing while it
+ * takes the range out and unmaps it: a fault either sees the buffer and
+ * maps its pages before the release unmaps the range, or does not find the
+ * buffer at all.  A detached engine maps nothing.
  */
 static vm_fault_t ash_engine_fault(struct vm_fault *vmf)
 {
-	struct ash_engine *eng = vmf->vma->vm_private_data;
+	struct vm_area_struct *vma = vmf->vma;
+	struct ash_engine *eng = vma->vm_private_data;
 	struct ash_device *dev = eng->dev;
 	struct ash_buffer *buf = NULL;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
+	unsigned long first, end, window;
 	int err;
 
 	down_read(&dev->engine_rwsem);
@@ -432,9 +471,16 @@ static vm_fault_t ash_engine_fault(struct vm_fault *vmf)
 	buf = ash_buffer_get_by_page(dev, vmf->pgoff);
 	if (!buf || !buf->pages)	/* in the engine's own memory */
 		goto out_unlock;
-	err = vm_insert_page(vmf->vma, vmf->address,
-			     buf->pages[vmf->pgoff - buf->range.start]);
-	if (!err || err == -EBUSY)	/* -EBUSY: a racing fault mapped it */
+	window = round_down(vmf->pgoff, ASH_ENGINE_FAULT_AROUND);
+	first = max3(window, (unsigned long)buf->range.start, vma->vm_pgoff);
+	end = min3(window + ASH_ENGINE_FAULT_AROUND,
+		   (unsigned long)(buf->range.start + buf->range.size),
+		   vma->vm_pgoff + vma_pages(vma));
+	err = ash_engine_insert_pages(vma, vma->vm_start +
+				      ((first - vma->vm_pgoff) << PAGE_SHIFT),
+				      buf->pages + (first - buf->range.start),
+				      end - first);
+	if (!err)
 		ret = VM_FAULT_NOPAGE;
 	else if (err == -ENOMEM)
 		ret = VM_FAULT_OOM;

@@ -24,7 +24,8 @@
  * -> -EBADFD; a second ATTACH on the device -> -EBUSY, on the same fd ->
  * -EALREADY; COMPLETE with a wrong job id -> -ENOENT, with status > 0 ->
  * -EINVAL, and the right one then succeeds; a second FETCH while one runs
- * -> -EBUSY.
+ * -> -EBUSY.  One fault of the engine maps the pages around it in the
+ * buffer it hits, and none of the next buffer's.
  * With the real engine (its op table): a bad opcode, an operand count the
  * op does not take, an output declared READ, an input declared WRITE,
  * parameters that disagree with the operands: the job is queued and fails
@@ -357,12 +358,55 @@ static void engine_refuses_ops(void)
 	vx_engine_stop(eng, SIGTERM);
 }
 
+/*
+ * The engine's mapping is filled in by its faults, a 2 MiB-aligned window
+ * at a time (ASH_ENGINE_FAULT_AROUND), never past the buffer faulted on:
+ * touching one page of the writable buffer (device address @hw_dev, the
+ * first of the device's buffers, the read-only one right after it) maps
+ * exactly that buffer's pages in the window, as mincore(2) sees them.
+ */
+static void engine_fault_around(int e, uint64_t space, uint64_t hw_dev)
+{
+	enum { PAGES = BSZ / 4096, WINDOW = 512 };
+	unsigned char vec[PAGES + 1];
+	uint64_t touch = hw_dev / 4096 + PAGES / 2, win, first, end, i;
+	volatile uint8_t *m;
+	uint8_t v;
+
+	m = mmap(NULL, space, PROT_READ, MAP_SHARED, e, 0);
+	REQUIRE(m != MAP_FAILED, "mmap the device space: %s", vt_errname(-errno));
+	REQUIRE_OK(mincore((void *)(m + hw_dev), sizeof(vec) * 4096, vec) ? -errno : 0,
+		   "mincore of the engine's mapping");
+	for (i = 0; i < sizeof(vec); i++)
+		EXPECT(!vec[i], "page %llu of the engine's mapping is in before any fault",
+		       (unsigned long long)i);
+	v = m[touch * 4096];
+	EXPECT_EQ(v, 0, "a byte of the fresh buffer, read by the engine");
+	REQUIRE_OK(mincore((void *)(m + hw_dev), sizeof(vec) * 4096, vec) ? -errno : 0,
+		   "mincore of the engine's mapping");
+	win = touch / WINDOW * WINDOW;
+	first = hw_dev / 4096 > win ? hw_dev / 4096 : win;
+	end = hw_dev / 4096 + PAGES < win + WINDOW ? hw_dev / 4096 + PAGES : win + WINDOW;
+	for (i = 0; i < sizeof(vec); i++) {
+		uint64_t page = hw_dev / 4096 + i;
+		int want = page >= first && page < end;
+
+		EXPECT((vec[i] & 1) == want,
+		       "page %llu%s after one fault: %s, expected %s",
+		       (unsigned long long)i, i == PAGES ? " (the next buffer's)" : "",
+		       vec[i] & 1 ? "mapped" : "not mapped",
+		       want ? "mapped" : "not mapped");
+	}
+	munmap((void *)m, space);
+}
+
 static void engine_checks(void)
 {
 	struct ash_engine_attach at;
 	struct ash_engine_fetch f;
 	struct ash_engine_complete cp;
 	static struct ash_command cmds[ASH_JOB_MAX_COMMANDS];
+	uint64_t space;
 	int e1, e2;
 	void *m;
 
@@ -392,6 +436,7 @@ static void engine_checks(void)
 	/* attach e1; e2 and e1 again are refused */
 	memset(&at, 0, sizeof(at));
 	REQUIRE_OK(vt_ioctl(e1, ASH_CTL_ENGINE_ATTACH, &at), "ATTACH device 0");
+	space = at.space_size;
 	EXPECT(at.space_size >= 256 * MiB, "space_size %llu < 256 MiB",
 	       (unsigned long long)at.space_size);
 	EXPECT_EQ(vt_dev().has_engine, 1, "has_engine after ATTACH");
@@ -429,6 +474,7 @@ static void engine_checks(void)
 	EXPECT_EQ(cmds[0].operands[0].handle, 0, "fetched operand's handle (hidden)");
 	EXPECT_EQ(vt_ioctl(e1, ASH_CTL_ENGINE_FETCH, &f), -EBUSY,
 		  "second FETCH while a job runs");
+	engine_fault_around(e1, space, cmds[0].operands[0].offset);
 	memset(&cp, 0, sizeof(cp));
 	cp.job = f.job + 1000;
 	EXPECT_ERR(vt_ioctl(e1, ASH_CTL_ENGINE_COMPLETE, &cp), -ENOENT,

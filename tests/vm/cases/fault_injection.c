@@ -85,8 +85,10 @@ static const struct {
 	  "undo after a failed copy-out stores NULL: never allocates" },
 	{ "ash_device_register:xa_store",
 	  "stores a registered device into the slot its xa_alloc reserved: never allocates" },
-	{ "ash_engine_fault:vm_insert_page",
+	{ "ash_engine_fault:vm_insert_pages",
 	  "the engine's page fault: its failure is VM_FAULT_OOM, which sends the VM to the OOM killer instead of returning an error to check" },
+	{ "ash_engine_insert_pages:vm_insert_pages",
+	  "the engine's page fault, where the compiler keeps its helper out of line: as above" },
 };
 
 /* --- fault injection knobs -------------------------------------------------- */
