@@ -10,7 +10,8 @@ TOOLS_CFLAGS := $(ASH_CFLAGS) -MMD -MP
 
 ASHCTL := $(BUILD)/bin/ashctl
 ASHCTL_SRCS := tools/ashctl/ashctl.c tools/ashctl/args.c \
-	       tools/ashctl/cdi.c tools/ashctl/cdi_spec.c tools/ashctl/ctl.c tools/ashctl/help.c \
+	       tools/ashctl/cdi.c tools/ashctl/cdi_spec.c tools/ashctl/ctl.c \
+	       tools/ashctl/help.c tools/ashctl/json_out.c \
 	       tools/ashctl/partition.c tools/ashctl/show.c \
 	       tools/ashctl/table.c tools/ashctl/top.c tools/ashctl/top_view.c \
 	       tools/common/parse.c

@@ -34,7 +34,7 @@ int usage_error(const char *sentence)
 	return EXIT_USAGE;
 }
 
-static int is_help(const char *arg)
+int is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
 }

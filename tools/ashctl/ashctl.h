@@ -30,6 +30,9 @@ int cmd_top(int argc, char **argv);
  * to @f; returns -1 if there is none. */
 int help_print(const char *topic, FILE *f);
 
+/* @arg is --help or -h. */
+int is_help(const char *arg);
+
 /* "ashctl: <sentence>" on stderr, for command-line errors; returns
  * EXIT_USAGE. */
 int usage_error(const char *sentence);

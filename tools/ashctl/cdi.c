@@ -144,7 +144,7 @@ int cmd_cdi(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage_error("cdi needs a command: generate");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	if (is_help(argv[1])) {
 		help_print("cdi", stdout);
 		return EXIT_OK;
 	}

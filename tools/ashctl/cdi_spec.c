@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "cdi.h"
+#include "json_out.h"
 
 static bool is_alnum(char c)
 {
@@ -24,30 +25,6 @@ bool cdi_name_ok(const char *name)
 
 	return len && len <= CDI_NAME_MAX && is_alnum(name[0]) &&
 	       is_alnum(name[len - 1]);
-}
-
-/* Adds @val under @key, owning it either way; nonzero if anything failed. */
-static int set(struct json_object *obj, const char *key,
-	       struct json_object *val)
-{
-	if (!val)
-		return -1;
-	if (json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-static int append(struct json_object *arr, struct json_object *val)
-{
-	if (!val)
-		return -1;
-	if (json_object_array_add(arr, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
 }
 
 static struct json_object *device(const char *name, const char *node)
@@ -69,15 +46,15 @@ static struct json_object *device(const char *name, const char *node)
 		return NULL;
 	}
 	snprintf(var, sizeof(var), "ACCELSHARE_PARTITION=%s", name);
-	bad |= append(env, json_object_new_string(var));
+	bad |= json_append(env, json_object_new_string(var));
 	/* The same path inside as on the host: what libaccelshare opens. */
-	bad |= set(dn, "path", json_object_new_string(CDI_TENANT_NODE));
-	bad |= set(dn, "hostPath", json_object_new_string(node));
-	bad |= append(nodes, dn);
-	bad |= set(edits, "env", env);
-	bad |= set(edits, "deviceNodes", nodes);
-	bad |= set(dev, "name", json_object_new_string(name));
-	bad |= set(dev, "containerEdits", edits);
+	bad |= json_set(dn, "path", json_object_new_string(CDI_TENANT_NODE));
+	bad |= json_set(dn, "hostPath", json_object_new_string(node));
+	bad |= json_append(nodes, dn);
+	bad |= json_set(edits, "env", env);
+	bad |= json_set(edits, "deviceNodes", nodes);
+	bad |= json_set(dev, "name", json_object_new_string(name));
+	bad |= json_set(dev, "containerEdits", edits);
 	if (bad) {
 		json_object_put(dev);
 		return NULL;
@@ -107,11 +84,11 @@ struct json_object *cdi_spec(const struct ash_partition_info *parts, size_t n,
 				skip(arg, name);
 			continue;
 		}
-		bad |= append(devs, device(name, node));
+		bad |= json_append(devs, device(name, node));
 	}
-	bad |= set(spec, "cdiVersion", json_object_new_string(CDI_VERSION));
-	bad |= set(spec, "kind", json_object_new_string(CDI_KIND));
-	bad |= set(spec, "devices", devs);
+	bad |= json_set(spec, "cdiVersion", json_object_new_string(CDI_VERSION));
+	bad |= json_set(spec, "kind", json_object_new_string(CDI_KIND));
+	bad |= json_set(spec, "devices", devs);
 	if (bad) {
 		json_object_put(spec);
 		return NULL;

@@ -4,7 +4,6 @@
  * Tables for people, JSON (built with json-c) for scripts.
  */
 #include <grp.h>
-#include <json-c/json.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "args.h"
 #include "ashctl.h"
 #include "ctl.h"
+#include "json_out.h"
 #include "table.h"
 
 #define CELL_MAX 512
@@ -198,18 +198,6 @@ static int print_json(struct json_object *obj)
 		ret = EXIT_FAIL;
 	json_object_put(obj);
 	return ret;
-}
-
-/* Adds @val (which may be NULL: a failed allocation) under @key, owning it
- * either way, so that callers can chain adds and check once. */
-static int json_set(struct json_object *obj, const char *key,
-		    struct json_object *val)
-{
-	if (!val || json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
 }
 
 /* As json_set(), but @key is null where @present is false. */
