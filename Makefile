@@ -13,7 +13,8 @@
 #   make clean
 #
 # Variables: KDIR (kernel build tree for the module), BUILD (userspace build
-# output, default build/), PREFIX (default /usr), CC, CFLAGS, LDFLAGS.
+# output, default build/), PREFIX (default /usr), CC, CPPFLAGS, CFLAGS,
+# LDFLAGS.
 
 # The version, from the macros of include/accelshare.h (its one source).
 ash_version_part = $(shell sed -n 's/^\#define ACCELSHARE_VERSION_$(1)[[:space:]]*\([0-9]*\)$$/\1/p' include/accelshare.h)
@@ -39,12 +40,12 @@ CFLAGS  ?= -O2 -g
 # Flags every userspace object is built with; CFLAGS stays the user's.
 ASH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	      -Wstrict-prototypes -Wmissing-prototypes -Iinclude \
-	      $(CFLAGS)
+	      $(CPPFLAGS) $(CFLAGS)
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 .PHONY: all build-deps module userspace install install-module install-docs \
-	install-system install-man install-dkms uninstall-dkms uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
+	install-system install-man install-dkms uninstall-dkms deb deb-test uninstall uninstall-module uninstall-system test unit-test install-test vm-test lint bench demo \
 	deps clean
 .DEFAULT_GOAL := all
 
@@ -89,6 +90,8 @@ install-system:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service
 	install -D -m 0644 packaging/systemd/accelshare-engine-owned@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service
+	install -D -m 0644 packaging/systemd/accelshare-apply.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-apply.service
 	install -D -m 0644 packaging/modules-load.d/accelshare.conf \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@test -e $(MODPROBE_CONF) || \
@@ -97,6 +100,7 @@ install-system:
 uninstall-system:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-apply.service \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@if cmp -s packaging/modprobe.d/accelshare.conf $(MODPROBE_CONF); then \
 		rm -f $(MODPROBE_CONF); \
@@ -127,6 +131,25 @@ uninstall: uninstall-module uninstall-system
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@scripts/man.sh uninstall $(DESTDIR)$(MANDIR)
 
+# Debian packages (debian/): accelshare-dkms, libaccelshare0,
+# libaccelshare-dev, accelshare-tools.  dpkg-buildpackage runs in a copy of
+# the tree (it writes the .debs beside the tree it builds), then lintian
+# checks them, failing on errors and warnings (the tags left are explained
+# in debian/*.lintian-overrides).
+DEB_DIR := $(BUILD)/deb
+deb:
+	@scripts/deps.sh --check deb
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/accelshare-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/accelshare-$(VERSION)
+	cd $(DEB_DIR)/accelshare-$(VERSION) && \
+		dpkg-buildpackage --build=binary --no-sign -j$$(nproc) >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log >&2; exit 1; }
+	lintian --fail-on error,warning \
+		$(DEB_DIR)/accelshare_$(VERSION)_*.changes
+	@ls $(DEB_DIR)/*.deb
+
 # Debian packages the build and the tests need; installs what is missing.
 deps:
 	@scripts/deps.sh
@@ -137,6 +160,7 @@ test: deps
 	$(MAKE) --no-print-directory unit-test || rc=1; \
 	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
 	$(MAKE) --no-print-directory install-test || rc=1; \
+	$(MAKE) --no-print-directory deb-test || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
 	scripts/test-summary.sh $(BUILD) || rc=1; \
 	exit $$rc
@@ -144,6 +168,10 @@ test: deps
 # make install and uninstall into a staging directory (tests/install/).
 install-test: all
 	@tests/install/check-install.sh $(BUILD)
+
+# make deb's packages, installed into a fresh Debian 12 (tests/install/).
+deb-test:
+	@tests/install/check-deb.sh $(BUILD)
 
 lint: deps
 	@scripts/lint.sh $(BUILD)

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Install the Debian packages accelshare needs, by what for:
-#   deps.sh [build|demo|test]   build: make's; demo: make demo's (build and
-#                               a VM); test (default): everything make test,
-#                               make lint and make bench use
+#   deps.sh [build|demo|test|deb]  build: make's; demo: make demo's (build
+#                               and a VM); test (default): everything make
+#                               test, make lint and make bench use; deb:
+#                               make deb's (debhelper, lintian)
 #   deps.sh --check build|...   only say what is missing (exit 1 if any)
 # Idempotent: asks dpkg which are missing and installs only those; silent
 # when everything is already present.
@@ -16,19 +17,22 @@ fi
 group=${1:-test}
 
 build=(build-essential pkg-config make gcc kmod
-       libjson-c-dev liburing-dev libnuma-dev libopenblas-dev)
+       libjson-c-dev libinih-dev liburing-dev libnuma-dev libopenblas-dev)
 demo=("${build[@]}" linux-headers-cloud-amd64 linux-image-cloud-amd64
       qemu-system-x86 busybox-static cpio gzip coreutils rsync file)
 test=("${demo[@]}" linux-source-6.1
       linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
       e2fsprogs libcmocka-dev flex bison bc libelf-dev libssl-dev dwarves
       sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd
-      dkms python3-venv python3-jsonschema)
+      dkms python3-venv python3-jsonschema
+      dpkg-dev debhelper dh-dkms lintian debootstrap)
+deb=("${build[@]}" dpkg-dev debhelper dh-dkms lintian)
 case $group in
 build) pkgs=("${build[@]}") ;;
 demo) pkgs=("${demo[@]}") ;;
 test) pkgs=("${test[@]}") ;;
-*) echo "deps: unknown group '$group' (build, demo or test)" >&2; exit 2 ;;
+deb) pkgs=("${deb[@]}") ;;
+*) echo "deps: unknown group '$group' (build, demo, test or deb)" >&2; exit 2 ;;
 esac
 
 missing=()

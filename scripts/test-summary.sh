@@ -1,7 +1,7 @@
 #!/bin/bash
-# The total of make test: host unit tests, the install checks and the VM
-# suite on every kernel, as one last line "N passed, N failed, N skipped".  A suite that left no
-# results counts as a failure.
+# The total of make test: host unit tests, the install and package checks
+# and the VM suite on every kernel, as one last line "N passed, N failed,
+# N skipped".  A suite that left no results counts as a failure.
 # Usage: test-summary.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: test-summary.sh BUILD_DIR}
@@ -23,6 +23,7 @@ add_summary() {
 }
 add_summary unit "$build/unit/summary.txt"
 add_summary install "$build/install/summary.txt"
+add_summary deb "$build/deb-check/summary.txt"
 for kernel in distro distro612 debug; do
 	f=$build/vm/$kernel/results.txt
 	if [ ! -s "$f" ]; then

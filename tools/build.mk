@@ -5,13 +5,15 @@
 
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSONC_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)
+INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
+INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
 
 TOOLS_CFLAGS := $(ASH_CFLAGS) -MMD -MP
 
 ASHCTL := $(BUILD)/bin/ashctl
-ASHCTL_SRCS := tools/ashctl/ashctl.c tools/ashctl/args.c \
-	       tools/ashctl/cdi.c tools/ashctl/cdi_spec.c tools/ashctl/ctl.c \
-	       tools/ashctl/help.c tools/ashctl/json_out.c \
+ASHCTL_SRCS := tools/ashctl/ashctl.c tools/ashctl/apply.c tools/ashctl/args.c \
+	       tools/ashctl/cdi.c tools/ashctl/cdi_spec.c tools/ashctl/conf.c \
+	       tools/ashctl/ctl.c tools/ashctl/help.c tools/ashctl/json_out.c \
 	       tools/ashctl/partition.c tools/ashctl/show.c \
 	       tools/ashctl/table.c tools/ashctl/top.c tools/ashctl/top_view.c \
 	       tools/common/parse.c
@@ -37,11 +39,11 @@ uninstall: uninstall-tools
 
 $(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk | build-deps
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) $(JSONC_CFLAGS) -c -o $@ $<
+	$(CC) $(TOOLS_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
 $(ASHCTL): $(ASHCTL_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(JSONC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(INIH_LIBS)
 
 # Linked with the static library so that the demo runs from the build tree
 # or an initramfs without libaccelshare.so being installed.

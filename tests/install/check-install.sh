@@ -5,7 +5,7 @@
 #  - the module lies under the release its vermagic names, and depmod ran
 #    (modules.dep lists it), so modprobe finds it;
 #  - every file of docs/admin.md's layout is there, the headers included,
-#    and systemd-analyze verify accepts the engine's unit;
+#    and systemd-analyze verify accepts the units (engine, apply);
 #  - a tenant program that uses <accelshare.h> and <linux/accelshare.h>
 #    (the op names too) compiles against the staged tree with pkg-config
 #    (PKG_CONFIG_SYSROOT_DIR), linked dynamically and statically
@@ -25,15 +25,8 @@ out=$build/install
 stage=$out/stage
 rm -rf "$out"
 mkdir -p "$out"
-pass=0 fail=0
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-check() {	# check NAME WHY COMMAND...
-	local name=$1 why=$2
-	shift 2
-	if "$@" >"$out/$name.log" 2>&1; then ok "$name"; else bad "$name" "$why (log: $out/$name.log)"; fi
-}
+# shellcheck source=tests/install/checks.sh
+. "$root/tests/install/checks.sh"
 
 if ! make -s -C "$root" BUILD="$build" install DESTDIR="$stage" >"$out/install.log" 2>&1; then
 	bad install "make install failed (log: $out/install.log)"
@@ -59,10 +52,12 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model usr/bin/ash-
 	 usr/share/doc/accelshare/admin.md usr/share/doc/accelshare/uapi.md \
 	 lib/systemd/system/accelshare-engine@.service \
 	 lib/systemd/system/accelshare-engine-owned@.service \
+	 lib/systemd/system/accelshare-apply.service \
 	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf \
 	 usr/share/man/man8/ashctl.8 usr/share/man/man8/accelshare-engine.8 \
 	 usr/share/man/man1/ash-model.1 usr/share/man/man1/ash-run.1 \
-	 usr/share/man/man4/accelshare.4 usr/share/man/man3/ash_runner_decode.3 \
+	 usr/share/man/man4/accelshare.4 usr/share/man/man5/accelshare.conf.5 \
+	 usr/share/man/man3/ash_runner_decode.3 \
 	 usr/share/man/man3/ash_open.3 usr/share/man/man3/ash_close.3 \
 	 $(test -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" &&
 	   echo usr/lib/accelshare/accelshare-backend-cuda.so); do
@@ -76,20 +71,21 @@ check layout "missing:$missing" test -z "$missing"
 sdroot=$out/sdroot
 mkdir -p "$sdroot/lib/systemd/system" "$sdroot/usr/bin"
 cp -a /lib/systemd/system/. "$sdroot/lib/systemd/system/" 2>/dev/null
-cp "$stage"/lib/systemd/system/accelshare-engine*@.service "$sdroot/lib/systemd/system/"
-cp "$stage/usr/bin/accelshare-engine" "$sdroot/usr/bin/"
+cp "$stage"/lib/systemd/system/accelshare-*.service "$sdroot/lib/systemd/system/"
+cp "$stage/usr/bin/accelshare-engine" "$stage/usr/bin/ashctl" "$sdroot/usr/bin/"
 mkdir -p "$sdroot/etc/accelshare"
 echo 'ENGINE_OPTS="--mem 1G"' >"$sdroot/etc/accelshare/engine-gpu0.conf"
 check systemd_unit "systemd-analyze verify complained" \
 	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service \
-			accelshare-engine-owned@gpu0.service 2>&1) &&
+			accelshare-engine-owned@gpu0.service \
+			accelshare-apply.service 2>&1) &&
 	       [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 rm -rf "$sdroot"
 
 # The installed pages, a .so link among them, render with man without a
 # warning.
 check man_pages "man --warnings complained about an installed page" \
-	sh -c "for p in ashctl accelshare-engine ash-model ash-run accelshare ash_close ash_op_gemm ash_runner_embed; do
+	sh -c "for p in ashctl accelshare-engine ash-model ash-run accelshare accelshare.conf ash_close ash_op_gemm ash_runner_embed; do
 		 out=\$(MANPATH='$stage/usr/share/man' LC_ALL=C.UTF-8 MANWIDTH=80 \
 		       man --warnings \$p 2>&1 >/dev/null) || exit 1
 		 [ -z \"\$out\" ] || { echo \"\$p: \$out\"; exit 1; }

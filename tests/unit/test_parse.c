@@ -117,6 +117,31 @@ static void sizes_formatted(void **state)
 	format(UINT64_MAX, "16.0 EiB");
 }
 
+static void format_exact(uint64_t v, const char *want)
+{
+	char buf[32];
+	uint64_t back = 0;
+
+	ash_size_format_exact(v, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	assert_int_equal(ash_size_parse(buf, &back), 0);
+	assert_true(back == v);
+}
+
+/* Exact sizes read back as the same number: what ashctl export writes. */
+static void sizes_formatted_exactly(void **state)
+{
+	(void)state;
+	format_exact(0, "0");
+	format_exact(4097, "4097");
+	format_exact(1024, "1K");
+	format_exact(3ULL << 29, "1536M");
+	format_exact(4ULL << 30, "4G");
+	format_exact(5ULL << 40, "5T");
+	format_exact(1ULL << 50, "1024T");
+	format_exact(UINT64_MAX, "18446744073709551615");
+}
+
 static void numbers(void **state)
 {
 	uint64_t v = 7;
@@ -147,6 +172,7 @@ int main(void)
 		cmocka_unit_test(sizes_junk_refused),
 		cmocka_unit_test(sizes_overflow_refused),
 		cmocka_unit_test(sizes_formatted),
+		cmocka_unit_test(sizes_formatted_exactly),
 		cmocka_unit_test(numbers),
 	};
 

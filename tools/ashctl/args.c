@@ -29,6 +29,7 @@ enum {
 	OPT_SLICE_US,
 	OPT_JOB_TIMEOUT_MS,
 	OPT_OUTPUT,
+	OPT_DRY_RUN,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -65,10 +66,9 @@ int args_name_check(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int args_id_parse(const char *s, bool group, uint32_t *out, char *err,
-		  size_t errlen)
+int args_id_parse(const char *s, bool group, const char *what,
+		  uint32_t *out, char *err, size_t errlen)
 {
-	const char *what = group ? "--gid" : "--uid";
 	uint64_t v;
 	int ret;
 
@@ -149,8 +149,8 @@ static int num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi,
  * A device as a number or a name: digits are its number, anything else
  * must be a valid device name (the rule of partition names).
  */
-static int device_arg(const char *what, const char *s, uint32_t *num,
-		      const char **name, char *err, size_t errlen)
+int args_device_arg(const char *what, const char *s, uint32_t *num,
+		    const char **name, char *err, size_t errlen)
 {
 	uint64_t v;
 	int ret;
@@ -187,8 +187,8 @@ static int device_arg(const char *what, const char *s, uint32_t *num,
 	return 0;
 }
 
-static int add_id(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
-		  char *err, size_t errlen)
+int args_id_add(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
+		char *err, size_t errlen)
 {
 	uint32_t i;
 
@@ -338,19 +338,20 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 			break;
 		case OPT_DEVICE:
 			if (once(&o->has_device, "--device", err, errlen) ||
-			    device_arg("--device", optarg, &o->device,
+			    args_device_arg("--device", optarg, &o->device,
 				       &o->device_name, err, errlen))
 				return -1;
 			break;
 		case OPT_UID:
 		case OPT_GID:
-			if (args_id_parse(optarg, c == OPT_GID, &id, err,
-					  errlen))
+			if (args_id_parse(optarg, c == OPT_GID,
+					  c == OPT_GID ? "--gid" : "--uid",
+					  &id, err, errlen))
 				return -1;
 			if (c == OPT_GID ?
-			    add_id(o->gids, &o->nr_gids, id, "--gid", err,
+			    args_id_add(o->gids, &o->nr_gids, id, "--gid", err,
 				   errlen) :
-			    add_id(o->uids, &o->nr_uids, id, "--uid", err,
+			    args_id_add(o->uids, &o->nr_uids, id, "--uid", err,
 				   errlen))
 				return -1;
 			o->acl_given = true;
@@ -515,7 +516,7 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 			 argv[optind + 1]);
 		return -1;
 	}
-	if (device_arg("device set", argv[optind], &o->device,
+	if (args_device_arg("device set", argv[optind], &o->device,
 		       &o->device_name, err, errlen))
 		return -1;
 	if (!o->has_slice && !o->has_timeout) {
@@ -573,5 +574,47 @@ int args_output_parse(const char *cmd, int argc, char **argv,
 			 argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+int args_apply_parse(int argc, char **argv, struct apply_opts *o, char *err,
+		     size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hn", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case 'n':
+		case OPT_DRY_RUN:
+			o->dry_run = true;
+			break;
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for apply",
+				 bad_option(argv));
+			return -1;
+		}
+	}
+	if (optind == argc) {
+		snprintf(err, errlen,
+			 "apply needs the configuration FILE (\"-\" for standard input)");
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind + 1]);
+		return -1;
+	}
+	o->path = argv[optind];
 	return 0;
 }

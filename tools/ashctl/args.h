@@ -94,9 +94,20 @@ struct device_opts {
  * writes why into @err. */
 int args_name_check(const char *name, char *err, size_t errlen);
 
-/* A uid (@group false) or gid as a number or a name. */
-int args_id_parse(const char *s, bool group, uint32_t *out, char *err,
-		  size_t errlen);
+/* A uid (@group false) or gid as a number or a name; @what ("--uid")
+ * names it in the error. */
+int args_id_parse(const char *s, bool group, const char *what,
+		  uint32_t *out, char *err, size_t errlen);
+
+/* Adds @id to the access list @ids of *@nr (an id already there is kept
+ * once); -1 with @err naming @opt when the list is full. */
+int args_id_add(uint32_t *ids, uint32_t *nr, uint32_t id, const char *opt,
+		char *err, size_t errlen);
+
+/* A device as a number (into *@num, *@name NULL) or a name (*@name = @s);
+ * @what ("--device") names it in the error. */
+int args_device_arg(const char *what, const char *s, uint32_t *num,
+		    const char **name, char *err, size_t errlen);
 
 /*
  * args_part_parse() - parse "partition create|set" arguments (@argv[0] is
@@ -135,5 +146,21 @@ int args_device_set_parse(int argc, char **argv, struct device_opts *o,
 int args_output_parse(const char *cmd, int argc, char **argv,
 		      const char **output, bool *help, char *err,
 		      size_t errlen);
+
+/**
+ * struct apply_opts - "apply FILE [--dry-run]", parsed
+ * @path: FILE; "-" is standard input.
+ * @dry_run: --dry-run (or -n): print the changes, make none.
+ * @help: --help was given; nothing else is meaningful.
+ */
+struct apply_opts {
+	const char *path;
+	bool dry_run, help;
+};
+
+/* args_apply_parse() - parse "apply" (@argv[0]).  Return: 0, or -1 with
+ * @err. */
+int args_apply_parse(int argc, char **argv, struct apply_opts *o, char *err,
+		     size_t errlen);
 
 #endif /* ACCELSHARE_ASHCTL_ARGS_H */

@@ -115,6 +115,8 @@ int main(int argc, char **argv)
 		{ "contexts", cmd_contexts },
 		{ "cdi", cmd_cdi },
 		{ "top", cmd_top },
+		{ "apply", cmd_apply },
+		{ "export", cmd_export },
 		{ "help", cmd_help },
 		{ NULL, NULL },
 	};
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, device, contexts, top, cdi or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts, top, apply, export, cdi or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, cdi or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, apply, export, cdi or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

@@ -114,6 +114,23 @@ void ash_size_format(uint64_t bytes, char *buf, size_t len)
 		 (unsigned long long)(tenths % 10), names[i]);
 }
 
+void ash_size_format_exact(uint64_t bytes, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGT";
+	int i;
+
+	for (i = 3; i >= 0 && bytes; i--) {
+		uint64_t unit = 1ULL << (10 * (i + 1));
+
+		if (bytes % unit == 0) {
+			snprintf(buf, len, "%llu%c",
+				 (unsigned long long)(bytes / unit), suffix[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+}
+
 int ash_num_parse(const char *s, uint64_t max, uint64_t *out)
 {
 	u128 value = 0;

@@ -32,6 +32,13 @@ int ash_size_parse(const char *s, uint64_t *out);
 void ash_size_format(uint64_t bytes, char *buf, size_t len);
 
 /*
+ * ash_size_format_exact() - the size as ash_size_parse() reads it back
+ * exactly: the largest of the units T, G, M, K that divides it ("4G",
+ * "1536M"), else plain bytes ("4097").
+ */
+void ash_size_format_exact(uint64_t bytes, char *buf, size_t len);
+
+/*
  * ash_num_parse() - parse a decimal integer 0..@max: digits only, no sign,
  * no spaces.  Return: 0, -EINVAL for junk, -ERANGE above @max.
  */
