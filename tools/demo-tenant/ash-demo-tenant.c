@@ -4,7 +4,7 @@
  * in a partition for a while, through the public libaccelshare API only.
  *
  *   ash-demo-tenant --partition NAME --alloc SIZE [--count N]
- *                   [--hold SECONDS|forever]
+ *                   [--hold SECONDS|forever] [--work]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,16 +24,22 @@
 
 static const char usage[] =
 "Usage: " PROG " --partition NAME --alloc SIZE [--count N]\n"
-"                       [--hold SECONDS|forever]\n"
+"                       [--hold SECONDS|forever] [--work]\n"
 "       " PROG " --help | --version\n"
 "\n"
 "Opens partition NAME, allocates N (default 1) buffers of SIZE bytes (K, M,\n"
 "G, T suffixes: powers of 1024), maps each, checks it reads as zero, writes a\n"
 "pattern and reads it back, prints one line of what it holds, then holds the\n"
 "memory for SECONDS (default 0; \"forever\" until SIGTERM or SIGINT), frees\n"
-"it and exits 0.  Exits 1 if the partition cannot be opened, an allocation\n"
-"is refused or the memory is wrong; 2 on a bad command line.  The device\n"
-"node is $ACCELSHARE_DEVICE or /dev/accelshare.\n";
+"it and exits 0.  With --work it keeps the engine busy meanwhile instead:\n"
+"fills of the first buffer (up to 4 MiB each), 8 queued at all times, until\n"
+"SIGTERM or SIGINT.  Exits 1 if the partition cannot be opened, an\n"
+"allocation or a job fails or the memory is wrong; 2 on a bad command line.\n"
+"The device node is $ACCELSHARE_DEVICE or /dev/accelshare.\n";
+
+/* Fills --work keeps queued, and the most one writes. */
+#define WORK_DEPTH	8
+#define WORK_LEN_MAX	(4ULL << 20)
 
 /* Why a tenant call failed, as a sentence fragment naming the errno. */
 static const char *why(int err)
@@ -109,6 +115,45 @@ static void hold(long secs)
 		;
 }
 
+/*
+ * Keeps WORK_DEPTH fills of @buf queued until SIGTERM or SIGINT (blocked by
+ * main(), polled here): a tenant that always has work, for showing how the
+ * engine's time is shared.  Waits for what it queued before returning.
+ */
+static int work(struct ash_ctx *ctx, struct ash_buf *buf, uint64_t size)
+{
+	uint64_t fences[WORK_DEPTH] = { 0 };
+	uint64_t len = (size < WORK_LEN_MAX ? size : WORK_LEN_MAX) & ~3ULL;
+	struct timespec zero = { 0 };
+	int ret = 0, err;
+	uint32_t n = 0;
+	sigset_t set;
+	size_t slot;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	while (sigtimedwait(&set, NULL, &zero) < 0) {
+		slot = n % WORK_DEPTH;
+		if (fences[slot]) {
+			ret = ash_wait(ctx, fences[slot], -1);
+			fences[slot] = 0;
+			if (ret)
+				break;
+		}
+		ret = ash_fill(ctx, buf, 0, len, n++, &fences[slot]);
+		if (ret)
+			break;
+	}
+	for (slot = 0; slot < WORK_DEPTH; slot++)
+		if (fences[slot] && (err = ash_wait(ctx, fences[slot], -1)) &&
+		    !ret)
+			ret = err;
+	if (ret)
+		fprintf(stderr, PROG ": a job failed: %s.\n", why(ret));
+	return ret;
+}
+
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, PROG ": %s \"%s\"; see " PROG " --help.\n", msg, arg);
@@ -122,6 +167,7 @@ int main(int argc, char **argv)
 		{ "alloc", required_argument, NULL, 'a' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "hold", required_argument, NULL, 't' },
+		{ "work", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -133,7 +179,7 @@ int main(int argc, char **argv)
 	char s3[ASH_SIZE_STR_MAX], s4[ASH_SIZE_STR_MAX];
 	struct ash_buf **bufs;
 	struct ash_ctx *ctx;
-	int c, ret, status = 1, forever = 0;
+	int c, ret, status = 1, forever = 0, busy = 0;
 	size_t i, held = 0;
 	sigset_t set;
 
@@ -160,6 +206,9 @@ int main(int argc, char **argv)
 				return usage_error("invalid --hold seconds",
 						   optarg);
 			break;
+		case 'w':
+			busy = 1;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -179,6 +228,11 @@ int main(int argc, char **argv)
 	if (!partition || !size) {
 		fprintf(stderr,
 			PROG ": --partition and --alloc are required; see " PROG " --help.\n");
+		return 2;
+	}
+	if (busy && size < 4) {
+		fprintf(stderr,
+			PROG ": --work needs --alloc of at least 4 bytes; see " PROG " --help.\n");
 		return 2;
 	}
 
@@ -234,11 +288,16 @@ int main(int argc, char **argv)
 	ash_size_format(size * held, s2, sizeof(s2));
 	ash_size_format(st.mem_used, s3, sizeof(s3));
 	ash_size_format(st.mem_max, s4, sizeof(s4));
-	printf("pid %d holds %zu x %s = %s in partition \"%s\" (device %u): partition uses %s of %s, %u contexts, %u buffers\n",
+	printf("pid %d holds %zu x %s = %s in partition \"%s\" (device %u): partition uses %s of %s, %u contexts, %u buffers%s\n",
 	       (int)getpid(), held, s1, s2, st.name, st.device, s3, s4,
-	       st.nr_contexts, st.nr_buffers);
+	       st.nr_contexts, st.nr_buffers, busy ? "; working" : "");
 	fflush(stdout);
-	hold(forever ? -1 : (long)secs);
+	if (busy) {
+		if (work(ctx, bufs[0], size))
+			goto out;
+	} else {
+		hold(forever ? -1 : (long)secs);
+	}
 	status = 0;
 out:
 	for (i = 0; i < held; i++)
