@@ -496,25 +496,6 @@ void conf_free(struct conf *c)
 
 /* --- planning ------------------------------------------------------------ */
 
-static const struct ash_device_info *find_device(const char *ref,
-						 const struct ash_device_info *devs,
-						 size_t n)
-{
-	uint64_t num;
-	size_t i;
-
-	if (!ash_num_parse(ref, UINT32_MAX, &num)) {
-		for (i = 0; i < n; i++)
-			if (devs[i].device == num)
-				return &devs[i];
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		if (!strncmp(devs[i].name, ref, sizeof(devs[i].name)))
-			return &devs[i];
-	return NULL;
-}
-
 static const struct ash_device_info *device_by_id(uint32_t id,
 						  const struct ash_device_info *devs,
 						  size_t n)
@@ -524,6 +505,34 @@ static const struct ash_device_info *device_by_id(uint32_t id,
 	for (i = 0; i < n; i++)
 		if (devs[i].device == id)
 			return &devs[i];
+	return NULL;
+}
+
+/* The device @ref names: a number, else a name. */
+static const struct ash_device_info *find_device(const char *ref,
+						 const struct ash_device_info *devs,
+						 size_t n)
+{
+	uint64_t num;
+	size_t i;
+
+	if (!ash_num_parse(ref, UINT32_MAX, &num))
+		return device_by_id((uint32_t)num, devs, n);
+	for (i = 0; i < n; i++)
+		if (!strncmp(devs[i].name, ref, sizeof(devs[i].name)))
+			return &devs[i];
+	return NULL;
+}
+
+/* The driver's partition named @name, or NULL. */
+static const struct ash_partition_info *
+part_named(const struct ash_partition_info *parts, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(parts[i].name, name, ASH_NAME_MAX))
+			return &parts[i];
 	return NULL;
 }
 
@@ -703,6 +712,7 @@ int conf_plan(const struct conf *c, const struct ash_device_info *devs,
 	}
 
 	for (i = 0; i < c->nr_parts; i++) {
+		const struct ash_partition_info *cur;
 		const struct ash_device_info *d;
 
 		d = find_device(c->parts[i].device, devs, nr_devs);
@@ -714,16 +724,14 @@ int conf_plan(const struct conf *c, const struct ash_device_info *devs,
 			goto fail;
 		}
 		where[i] = d->device;
-		for (j = 0; j < nr_parts; j++)
-			if (!strncmp(parts[j].name, c->parts[i].name,
-				     ASH_NAME_MAX) &&
-			    parts[j].device != d->device) {
-				plan_fail(err, errlen,
-					  "partition \"%s\" is on device %u, not %s: a partition cannot move; delete it first",
-					  c->parts[i].name, parts[j].device,
-					  c->parts[i].device);
-				goto fail;
-			}
+		cur = part_named(parts, nr_parts, c->parts[i].name);
+		if (cur && cur->device != d->device) {
+			plan_fail(err, errlen,
+				  "partition \"%s\" is on device %u, not %s: a partition cannot move; delete it first",
+				  c->parts[i].name, cur->device,
+				  c->parts[i].device);
+			goto fail;
+		}
 	}
 	if (check_devices(c, devs, nr_devs, where, err, errlen))
 		goto fail;
@@ -762,12 +770,7 @@ int conf_plan(const struct conf *c, const struct ash_device_info *devs,
 			n++;
 		}
 	for (i = 0; i < c->nr_parts; i++) {
-		bool exists = false;
-
-		for (j = 0; j < nr_parts; j++)
-			exists |= !strncmp(parts[j].name, c->parts[i].name,
-					   ASH_NAME_MAX);
-		if (exists)
+		if (part_named(parts, nr_parts, c->parts[i].name))
 			continue;
 		ch[n].kind = CHANGE_CREATE;
 		wanted(&c->parts[i], where[i], &ch[n].part);
