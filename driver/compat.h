@@ -14,6 +14,7 @@
 #include <linux/math64.h>
 #include <linux/overflow.h>
 #include <linux/stddef.h>
+#include <linux/time64.h>
 #include <linux/types.h>
 #else
 #include <errno.h>
@@ -23,6 +24,9 @@
 typedef __UINT32_TYPE__ u32;
 typedef __UINT64_TYPE__ u64;
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
+#define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
+#define U64_MAX UINT64_MAX
+#define NSEC_PER_SEC 1000000000L
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -31,6 +35,12 @@ static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
 {
 	*remainder = (u32)(dividend % divisor);
 	return dividend / divisor;
+}
+
+/* As the kernel's: a * mul / divisor without overflow in between. */
+static inline u64 mul_u64_u32_div(u64 a, u32 mul, u32 divisor)
+{
+	return (u64)((__uint128_t)a * mul / divisor);
 }
 #endif
 

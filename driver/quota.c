@@ -167,3 +167,51 @@ void ash_quota_uncharge(struct ash_mem_pool *pool, struct ash_mem_quota *q,
 	pool->used -= bytes;
 	q->used = q_used;
 }
+
+/**
+ * ash_mem_usage_init() - start an integral at zero
+ * @u: the integral.
+ * @now_ns: now, on the clock every later call uses.
+ */
+void ash_mem_usage_init(struct ash_mem_usage *u, u64 now_ns)
+{
+	u->since_ns = now_ns;
+	u->kib_s = 0;
+	u->rem_kib_ns = 0;
+}
+
+/**
+ * ash_mem_usage_advance() - integrate a charge up to now
+ * @u: the integral.
+ * @used: bytes charged since @u->since_ns: the caller advances the
+ *	integral before every change of the charge, so it was constant.
+ * @now_ns: now; a time before @u->since_ns counts as no time.
+ *
+ * Exact: the sum of the calls' KiB-nanoseconds, whatever their number.
+ * Saturates at U64_MAX KiB-seconds rather than wrap.
+ */
+void ash_mem_usage_advance(struct ash_mem_usage *u, u64 used, u64 now_ns)
+{
+	u64 kib = used >> 10, dt, whole, frac, rem;
+	u32 dt_rem;
+
+	if (now_ns <= u->since_ns)
+		return;
+	dt = now_ns - u->since_ns;
+	u->since_ns = now_ns;
+	/* kib * dt = kib * secs * 10^9 + kib * dt_rem, dt_rem < 10^9. */
+	dt = div_u64_rem(dt, NSEC_PER_SEC, &dt_rem);
+	if (check_mul_overflow(kib, dt, &whole))
+		whole = U64_MAX;
+	frac = mul_u64_u32_div(kib, dt_rem, NSEC_PER_SEC);
+	/* The true remainder is < 10^9, so arithmetic modulo 2^64 gives it. */
+	rem = kib * dt_rem - frac * NSEC_PER_SEC + u->rem_kib_ns;
+	if (rem >= NSEC_PER_SEC) {
+		rem -= NSEC_PER_SEC;
+		frac++;
+	}
+	u->rem_kib_ns = rem;
+	if (check_add_overflow(whole, frac, &whole) ||
+	    check_add_overflow(u->kib_s, whole, &u->kib_s))
+		u->kib_s = U64_MAX;
+}

@@ -36,6 +36,21 @@ struct ash_mem_quota {
 	u64 used;
 };
 
+/**
+ * struct ash_mem_usage - memory charged, integrated over time: what the
+ *	usage ledger bills (KiB-seconds, so that a terabyte held for five
+ *	centuries still fits; charges are whole pages, so whole KiB)
+ * @since_ns: the time up to which the integral is taken.
+ * @kib_s: whole KiB-seconds so far.
+ * @rem_kib_ns: the KiB-nanoseconds beyond @kib_s, < 10^9: kept, so that
+ *	integrating often loses nothing.
+ */
+struct ash_mem_usage {
+	u64 since_ns;
+	u64 kib_s;
+	u64 rem_kib_ns;
+};
+
 void ash_pool_init(struct ash_mem_pool *pool, u64 capacity);
 int ash_quota_add(struct ash_mem_pool *pool, struct ash_mem_quota *q,
 		  u64 max, u64 min);
@@ -46,5 +61,8 @@ int ash_quota_charge(struct ash_mem_pool *pool, struct ash_mem_quota *q,
 		     u64 bytes);
 void ash_quota_uncharge(struct ash_mem_pool *pool, struct ash_mem_quota *q,
 			u64 bytes);
+
+void ash_mem_usage_init(struct ash_mem_usage *u, u64 now_ns);
+void ash_mem_usage_advance(struct ash_mem_usage *u, u64 used, u64 now_ns);
 
 #endif /* ACCELSHARE_QUOTA_H */

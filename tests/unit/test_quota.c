@@ -526,6 +526,102 @@ static void refused_charge_changes_nothing(void **state)
 	assert_int_equal(ash_quota_charge(&pool, &q[1], 8 * PAGE), 0);
 }
 
+/* Memory integrals (ash_mem_usage): exact, however often advanced. */
+
+#define NS 1000000000ULL
+#define MiB (1ULL << 20)
+
+static void usage_known_value(void **state)
+{
+	struct ash_mem_usage u;
+
+	(void)state;
+	ash_mem_usage_init(&u, 5 * NS);
+	/* 1 MiB for 1.5 s: 1536 KiB-seconds, nothing left over. */
+	ash_mem_usage_advance(&u, MiB, 6 * NS + NS / 2);
+	assert_int_equal(u.kib_s, 1536);
+	assert_int_equal(u.rem_kib_ns, 0);
+	assert_int_equal(u.since_ns, 6 * NS + NS / 2);
+	/* Nothing charged: time passes, the integral does not move. */
+	ash_mem_usage_advance(&u, 0, 100 * NS);
+	assert_int_equal(u.kib_s, 1536);
+	assert_int_equal(u.since_ns, 100 * NS);
+}
+
+static void usage_clock_backwards_counts_nothing(void **state)
+{
+	struct ash_mem_usage u;
+
+	(void)state;
+	ash_mem_usage_init(&u, 10 * NS);
+	ash_mem_usage_advance(&u, GiB, 9 * NS);
+	assert_int_equal(u.kib_s, 0);
+	assert_int_equal(u.rem_kib_ns, 0);
+	assert_int_equal(u.since_ns, 10 * NS);
+	ash_mem_usage_advance(&u, GiB, 11 * NS);
+	assert_int_equal(u.kib_s, 1ULL << 20);
+}
+
+/* Many small steps give exactly what one step over the same time does. */
+static void usage_small_steps_lose_nothing(void **state)
+{
+	struct ash_mem_usage once, steps;
+	const uint64_t used = 3 * GiB + 7 * PAGE, step = 1234567;
+	const int n = 100000;
+	unsigned __int128 want;
+	int i;
+
+	(void)state;
+	ash_mem_usage_init(&once, 0);
+	ash_mem_usage_init(&steps, 0);
+	for (i = 1; i <= n; i++)
+		ash_mem_usage_advance(&steps, used, (uint64_t)i * step);
+	ash_mem_usage_advance(&once, used, (uint64_t)n * step);
+	want = (unsigned __int128)(used >> 10) * n * step;
+	assert_true(steps.kib_s == (uint64_t)(want / NS));
+	assert_true(steps.rem_kib_ns == (uint64_t)(want % NS));
+	assert_int_equal(once.kib_s, steps.kib_s);
+	assert_int_equal(once.rem_kib_ns, steps.rem_kib_ns);
+}
+
+/* Against 128-bit arithmetic, with the charge changing between steps. */
+static void usage_random_matches_model(void **state)
+{
+	unsigned __int128 model = 0;
+	struct ash_mem_usage u;
+	uint64_t now = 0, used = 0, seed = 42, dt;
+	int i;
+
+	(void)state;
+	ash_mem_usage_init(&u, 0);
+	for (i = 0; i < 200000; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		dt = (seed >> 33) % (3 * NS);
+		model += (unsigned __int128)(used >> 10) * dt;
+		now += dt;
+		ash_mem_usage_advance(&u, used, now);
+		assert_true(u.kib_s == (uint64_t)(model / NS));
+		assert_true(u.rem_kib_ns == (uint64_t)(model % NS));
+		/* The next charge: up to 1 TiB, in whole pages. */
+		used = ((seed >> 7) % (1ULL << 28)) * PAGE;
+	}
+}
+
+/* An absurd integral stops at U64_MAX KiB-seconds rather than wrap. */
+static void usage_saturates(void **state)
+{
+	struct ash_mem_usage u;
+
+	(void)state;
+	ash_mem_usage_init(&u, 0);
+	ash_mem_usage_advance(&u, UINT64_MAX & ~(PAGE - 1), UINT64_MAX);
+	assert_true(u.kib_s == UINT64_MAX);
+	ash_mem_usage_init(&u, 0);
+	u.kib_s = UINT64_MAX - 1;
+	ash_mem_usage_advance(&u, GiB, 2 * NS);
+	assert_true(u.kib_s == UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +641,11 @@ int main(void)
 		cmocka_unit_test(remove_returns_min),
 		cmocka_unit_test(refused_charge_changes_nothing),
 		cmocka_unit_test(random_ops_match_model),
+		cmocka_unit_test(usage_known_value),
+		cmocka_unit_test(usage_clock_backwards_counts_nothing),
+		cmocka_unit_test(usage_small_steps_lose_nothing),
+		cmocka_unit_test(usage_random_matches_model),
+		cmocka_unit_test(usage_saturates),
 	};
 
 	return cmocka_run_group_tests_name("quota", tests, NULL, NULL);
