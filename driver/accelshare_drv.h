@@ -112,6 +112,7 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  *	@quota and @nr_buffers.  Taken inside ash_registry_lock; a spinlock
  *	because a charge is a few additions and must be atomic with the check.
  * @pool: memory accounting of the device.
+ * @mem_usage: @pool's charge integrated over time, under @mem_lock.
  * @nr_partitions: partitions on the device, under ash_registry_lock.
  * @nr_contexts: contexts bound to its partitions, under ash_registry_lock.
  * @sched_lock: protects @sched, @engine (written with @engine_rwsem held
@@ -163,6 +164,7 @@ struct ash_device {
 	u32 job_timeout_ms;
 	spinlock_t mem_lock;	/* see above: pool, quotas, nr_buffers */
 	struct ash_mem_pool pool;
+	struct ash_mem_usage mem_usage;
 	u32 nr_partitions;
 	u32 nr_contexts;
 	spinlock_t sched_lock;	/* see above: scheduler, jobs, engine */
@@ -239,6 +241,7 @@ struct ash_engine {
  * @gids: groups whose members may bind.
  * @nr_contexts: contexts bound now, under ash_registry_lock.
  * @quota: memory charged and allowed, under @dev->mem_lock.
+ * @mem_usage: @quota's charge integrated over time, under @dev->mem_lock.
  * @nr_buffers: buffers alive, under @dev->mem_lock.
  * @sched: its scheduling group, under @dev->sched_lock like the job
  *	counters that follow.
@@ -263,6 +266,7 @@ struct ash_partition {
 	kgid_t gids[ASH_ACL_MAX];
 	u32 nr_contexts;
 	struct ash_mem_quota quota;
+	struct ash_mem_usage mem_usage;
 	u32 nr_buffers;
 	struct ash_sched_group sched;
 	u32 nr_queued;
@@ -287,7 +291,11 @@ struct ash_partition {
  * @next_handle: cursor for cyclic handle allocation, so that a freed
  *	handle is not reused at once; under the @buffers xarray's lock.
  * @nr_buffers: buffers alive (handles and freed-but-mapped ones).
- * @mem_used: bytes charged for them.
+ * @mem_used: bytes charged for them; changed under the device's mem_lock,
+ *	read locklessly too.
+ * @mem_usage: @mem_used integrated over time, under the device's mem_lock.
+ * @client_id: unique among the files of the tenant node ever opened, for
+ *	/proc/PID/fdinfo (drm-client-id).
  * @wq: waiters for its jobs' completion.
  * @failures: a record (struct ash_fence_failure) of every job of it that
  *	failed, by fence: with @completed, what every wait needs to answer
@@ -317,6 +325,8 @@ struct ash_context {
 	u32 next_handle;
 	atomic_t nr_buffers;
 	atomic64_t mem_used;
+	struct ash_mem_usage mem_usage;
+	u64 client_id;
 	wait_queue_head_t wq;
 	struct rb_root failures;
 	u32 nr_failures;
@@ -487,6 +497,8 @@ int ash_context_partition_info_ioctl(struct ash_context *ctx,
 				     void __user *uarg, unsigned int usize);
 int ash_context_info_ioctl(struct file *file, void __user *uarg,
 			   unsigned int usize);
+struct seq_file;
+void ash_context_show_fdinfo(struct seq_file *m, struct ash_context *ctx);
 extern const struct attribute_group *ash_sysfs_groups[];
 
 #endif /* ACCELSHARE_DRV_H */

@@ -19,6 +19,7 @@
  * (scrub.c).  Such a buffer cannot be mapped by its tenant.
  */
 #include <linux/gfp.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/sched/signal.h>
@@ -178,6 +179,39 @@ static void ash_buffer_unplace(struct ash_device *dev, struct ash_buffer *buf)
 	up_write(&dev->engine_rwsem);
 }
 
+/*
+ * Charge @bytes to @ctx, its partition and its device, or (@sign < 0) give
+ * them back; each one's memory integral is advanced first, so that it
+ * integrates every charge over exactly the time it was held.  Under the
+ * device's mem_lock, which every reader of the integrals takes too.
+ */
+static int ash_buffer_charge_locked(struct ash_context *ctx,
+				    struct ash_partition *part, u64 bytes,
+				    int sign)
+{
+	struct ash_device *dev = part->dev;
+	u64 now = ktime_get_ns();
+	int ret = 0;
+
+	lockdep_assert_held(&dev->mem_lock);
+	ash_mem_usage_advance(&dev->mem_usage, dev->pool.used, now);
+	ash_mem_usage_advance(&part->mem_usage, part->quota.used, now);
+	ash_mem_usage_advance(&ctx->mem_usage, atomic64_read(&ctx->mem_used),
+			      now);
+	if (sign > 0) {
+		ret = ash_quota_charge(&dev->pool, &part->quota, bytes);
+		if (ret)
+			return ret;
+		part->nr_buffers++;
+		atomic64_add(bytes, &ctx->mem_used);
+	} else {
+		ash_quota_uncharge(&dev->pool, &part->quota, bytes);
+		part->nr_buffers--;
+		atomic64_sub(bytes, &ctx->mem_used);
+	}
+	return ret;
+}
+
 static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 					    struct ash_partition *part,
 					    u64 size, u32 flags)
@@ -193,9 +227,7 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 		goto err_count;
 	}
 	spin_lock(&dev->mem_lock);
-	ret = ash_quota_charge(&dev->pool, &part->quota, charge);
-	if (!ret)
-		part->nr_buffers++;
+	ret = ash_buffer_charge_locked(ctx, part, charge, 1);
 	spin_unlock(&dev->mem_lock);
 	if (ret)
 		goto err_count;
@@ -221,7 +253,6 @@ static struct ash_buffer *ash_buffer_create(struct ash_context *ctx,
 	ret = ash_buffer_place(dev, buf);
 	if (ret)
 		goto err_pages;
-	atomic64_add(charge, &ctx->mem_used);
 	return buf;
 
 err_pages:
@@ -234,8 +265,7 @@ err_free:
 	kfree(buf);
 err_uncharge:
 	spin_lock(&dev->mem_lock);
-	ash_quota_uncharge(&dev->pool, &part->quota, charge);
-	part->nr_buffers--;
+	ash_buffer_charge_locked(ctx, part, charge, -1);
 	spin_unlock(&dev->mem_lock);
 err_count:
 	atomic_dec(&ctx->nr_buffers);
@@ -260,10 +290,8 @@ static void ash_buffer_release(struct kref *ref)
 		kvfree(buf->pages);
 	}
 	spin_lock(&dev->mem_lock);
-	ash_quota_uncharge(&dev->pool, &part->quota, charge);
-	part->nr_buffers--;
+	ash_buffer_charge_locked(ctx, part, charge, -1);
 	spin_unlock(&dev->mem_lock);
-	atomic64_sub(charge, &ctx->mem_used);
 	atomic_dec(&ctx->nr_buffers);
 	kfree(buf);
 }

@@ -10,6 +10,7 @@
  * clean up.
  */
 #include <linux/cred.h>
+#include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -19,6 +20,9 @@
 
 /* id -> bound struct ash_context, under ash_registry_lock. */
 static DEFINE_XARRAY_ALLOC(ash_contexts);
+
+/* Last drm-client-id handed out. */
+static atomic64_t ash_client_ids = ATOMIC64_INIT(0);
 
 struct ash_context *ash_context_create(void)
 {
@@ -34,6 +38,8 @@ struct ash_context *ash_context_create(void)
 	xa_init_flags(&ctx->buffers, XA_FLAGS_ALLOC1);
 	atomic_set(&ctx->nr_buffers, 0);
 	atomic64_set(&ctx->mem_used, 0);
+	ash_mem_usage_init(&ctx->mem_usage, ktime_get_ns());
+	ctx->client_id = atomic64_inc_return(&ash_client_ids);
 	init_waitqueue_head(&ctx->wq);
 	ctx->failures = RB_ROOT;
 	INIT_LIST_HEAD(&ctx->jobs);

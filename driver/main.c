@@ -167,6 +167,11 @@ static __poll_t ash_tenant_poll(struct file *file, poll_table *wait)
 	return ash_job_poll(ctx);
 }
 
+static void ash_tenant_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	ash_context_show_fdinfo(m, file->private_data);
+}
+
 static const struct file_operations ash_tenant_fops = {
 	.owner = THIS_MODULE,
 	.open = ash_tenant_open,
@@ -175,6 +180,7 @@ static const struct file_operations ash_tenant_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = ash_tenant_mmap,
 	.poll = ash_tenant_poll,
+	.show_fdinfo = ash_tenant_show_fdinfo,
 };
 
 static struct miscdevice ash_tenant_dev = {

@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/cred.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -198,6 +199,7 @@ int ash_partition_create_ioctl(struct file *file, void __user *uarg,
 
 	spin_lock(&dev->mem_lock);
 	ret = ash_quota_add(&dev->pool, &part->quota, p.mem_max, p.mem_min);
+	ash_mem_usage_init(&part->mem_usage, ktime_get_ns());
 	spin_unlock(&dev->mem_lock);
 	if (ret)
 		goto err_erase;

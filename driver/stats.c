@@ -5,10 +5,22 @@
  */
 #include <linux/cred.h>
 #include <linux/device.h>
+#include <linux/ktime.h>
 #include <linux/pid.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 
 #include "accelshare_drv.h"
+
+/*
+ * What @u integrated, up to now, of a charge of @used bytes.  Under the
+ * device's mem_lock.
+ */
+static u64 ash_mem_kib_seconds(struct ash_mem_usage *u, u64 used)
+{
+	ash_mem_usage_advance(u, used, ktime_get_ns());
+	return u->kib_s;
+}
 
 int ash_device_info_ioctl(struct file *file, void __user *uarg,
 			  unsigned int usize)
@@ -53,6 +65,8 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	info.mem_capacity = dev->pool.capacity;
 	info.mem_used = dev->pool.used;
 	info.mem_min_total = dev->pool.min_total;
+	info.mem_kib_seconds = ash_mem_kib_seconds(&dev->mem_usage,
+						   dev->pool.used);
 	spin_unlock(&dev->mem_lock);
 	spin_lock(&dev->sched_lock);
 	info.slice_us = dev->slice_us;
@@ -102,6 +116,8 @@ static void ash_partition_fill(struct ash_partition_info *info,
 	info->mem_min = part->quota.min;
 	info->mem_used = part->quota.used;
 	info->nr_buffers = part->nr_buffers;
+	info->mem_kib_seconds = ash_mem_kib_seconds(&part->mem_usage,
+						    part->quota.used);
 	spin_unlock(&dev->mem_lock);
 	if (!with_acl)
 		return;
@@ -187,8 +203,7 @@ int ash_context_info_ioctl(struct file *file, void __user *uarg,
 	ret = ash_copy_in(&info, sizeof(info), uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || info.pad ||
-	    !ash_is_zero(info.reserved, sizeof(info.reserved)))
+	if (info.flags || info.pad)
 		return -EINVAL;
 
 	mutex_lock(&ash_registry_lock);
@@ -203,8 +218,12 @@ int ash_context_info_ioctl(struct file *file, void __user *uarg,
 		info.device = ctx->part->dev->id;
 		strscpy(info.partition, ctx->part->name,
 			sizeof(info.partition));
-		info.mem_used = atomic64_read(&ctx->mem_used);
 		info.nr_buffers = atomic_read(&ctx->nr_buffers);
+		spin_lock(&ctx->part->dev->mem_lock);
+		info.mem_used = atomic64_read(&ctx->mem_used);
+		info.mem_kib_seconds = ash_mem_kib_seconds(&ctx->mem_usage,
+							   info.mem_used);
+		spin_unlock(&ctx->part->dev->mem_lock);
 		spin_lock(&ctx->part->dev->sched_lock);
 		info.busy_ns = ctx->busy_ns;
 		info.jobs_completed = ctx->jobs_completed;
@@ -218,6 +237,51 @@ int ash_context_info_ioctl(struct file *file, void __user *uarg,
 	if (!ctx)
 		return -ENOENT;
 	return ash_copy_out(uarg, &info, sizeof(info));
+}
+
+/**
+ * ash_context_show_fdinfo() - a tenant file's usage in /proc/PID/fdinfo
+ * @m: the fdinfo file.
+ * @ctx: the context.
+ *
+ * In the keys of the kernel's DRM client usage stats
+ * (Documentation/gpu/drm-usage-stats.rst), so that tools that read them
+ * (gputop, nvtop and kin) see accelshare's clients: the engine's time in
+ * drm-engine-compute, the context's charged memory, all resident, in the
+ * "memory" region.  Nothing is shared between contexts (drm-shared-memory
+ * is 0).  Keys of accelshare's own follow, prefixed with its name.
+ */
+void ash_context_show_fdinfo(struct seq_file *m, struct ash_context *ctx)
+{
+	struct ash_partition *part = ash_context_partition(ctx);
+	u64 busy_ns, completed, failed, used, kib_s;
+	struct ash_device *dev;
+
+	seq_printf(m, "drm-driver:\t%s\n", ASH_DRV_NAME);
+	seq_printf(m, "drm-client-id:\t%llu\n", ctx->client_id);
+	if (!part)
+		return;
+	dev = part->dev;
+	spin_lock(&dev->sched_lock);
+	busy_ns = ctx->busy_ns;
+	completed = ctx->jobs_completed;
+	failed = ctx->jobs_failed;
+	spin_unlock(&dev->sched_lock);
+	spin_lock(&dev->mem_lock);
+	used = atomic64_read(&ctx->mem_used);
+	kib_s = ash_mem_kib_seconds(&ctx->mem_usage, used);
+	spin_unlock(&dev->mem_lock);
+
+	seq_printf(m, "drm-engine-compute:\t%llu ns\n", busy_ns);
+	seq_printf(m, "drm-total-memory:\t%llu KiB\n", used >> 10);
+	seq_puts(m, "drm-shared-memory:\t0 KiB\n");
+	seq_printf(m, "drm-resident-memory:\t%llu KiB\n", used >> 10);
+	/* Set at creation, never changed: no lock. */
+	seq_printf(m, "%s-device:\t%s\n", ASH_DRV_NAME, dev->name);
+	seq_printf(m, "%s-partition:\t%s\n", ASH_DRV_NAME, part->name);
+	seq_printf(m, "%s-jobs-completed:\t%llu\n", ASH_DRV_NAME, completed);
+	seq_printf(m, "%s-jobs-failed:\t%llu\n", ASH_DRV_NAME, failed);
+	seq_printf(m, "%s-memory-kib-seconds:\t%llu\n", ASH_DRV_NAME, kib_s);
 }
 
 /*

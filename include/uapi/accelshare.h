@@ -174,6 +174,9 @@ struct ash_buf_info {
  * @jobs_timed_out: out, jobs the watchdog failed (counted in @jobs_failed
  *	too).
  * @jobs_queued: out, its contexts' jobs waiting for the engine now.
+ * @mem_kib_seconds: out, @mem_used integrated over time since the
+ *	partition was created, in KiB-seconds (a MiB held for a second is
+ *	1024): monotonic, exact at every change of the charge, not sampled.
  * @reserved: must be 0.
  *
  * On the tenant node (ASH_IOC_PARTITION_INFO) it describes the partition the
@@ -202,7 +205,8 @@ struct ash_partition_info {
 	__u64 wait_ns;
 	__u64 jobs_timed_out;
 	__u64 jobs_queued;
-	__u64 reserved[3];
+	__u64 mem_kib_seconds;
+	__u64 reserved[2];
 };
 
 /* Default and bounds of a device's job watchdog (job_timeout_ms). */
@@ -260,6 +264,10 @@ struct ash_partition_info {
  * @pad: 0.
  * @buffers_lost: out, buffers whose contents an engine's death lost:
  *	every job naming them fails with -EIO.
+ * @mem_kib_seconds: out, @mem_used integrated over time since the module
+ *	was loaded (or the device registered), as in struct
+ *	ash_partition_info: at any instant, the sum over the device's
+ *	partitions, deleted ones included.
  * @reserved2: must be 0.
  */
 struct ash_device_info {
@@ -291,7 +299,8 @@ struct ash_device_info {
 	__u32 persistent;
 	__u32 pad;
 	__u64 buffers_lost;
-	__u64 reserved2[4];
+	__u64 mem_kib_seconds;
+	__u64 reserved2[3];
 };
 
 /* sizeof(struct ash_device_info) before ASH_DEVICE_ENGINE */
@@ -396,7 +405,8 @@ struct ash_partition_delete {
  * @jobs_timed_out: out, jobs the watchdog failed.
  * @banned: out, 1 once the context is banned (see ASH_IOC_SUBMIT).
  * @pad2: 0.
- * @reserved: must be 0.
+ * @mem_kib_seconds: out, @mem_used integrated over time since it was
+ *	opened, as in struct ash_partition_info.
  */
 struct ash_context_info {
 	__u32 flags;
@@ -416,7 +426,7 @@ struct ash_context_info {
 	__u64 jobs_timed_out;
 	__u32 banned;
 	__u32 pad2;
-	__u64 reserved[1];
+	__u64 mem_kib_seconds;
 };
 
 /*

@@ -284,6 +284,8 @@ static struct json_object *json_partition(const void *items, size_t n,
 			json_object_new_int64(p->max_contexts));
 	bad |= json_set(o, "max_buffers",
 			json_object_new_int64(p->max_buffers));
+	bad |= json_set(o, "mem_kib_seconds",
+			json_object_new_uint64(p->mem_kib_seconds));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(p->busy_ns));
 	bad |= json_set_share(o, parts, n, i);
 	bad |= json_set(o, "jobs_completed",
@@ -368,6 +370,8 @@ static struct json_object *json_device(const void *items, size_t n,
 			json_object_new_uint64(d->jobs_timed_out));
 	bad |= json_set(o, "engine", json_object_new_boolean(!!d->has_engine));
 	bad |= json_set(o, "engine_pid", json_object_new_int64(d->engine_pid));
+	bad |= json_set(o, "mem_kib_seconds",
+			json_object_new_uint64(d->mem_kib_seconds));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(d->busy_ns));
 	bad |= json_set(o, "jobs_queued",
 			json_object_new_uint64(d->jobs_queued));
@@ -400,6 +404,8 @@ static struct json_object *json_context(const void *items, size_t n,
 	bad |= json_set(o, "device", json_object_new_int64(c->device));
 	bad |= json_set(o, "mem_used", json_object_new_uint64(c->mem_used));
 	bad |= json_set(o, "buffers", json_object_new_int64(c->nr_buffers));
+	bad |= json_set(o, "mem_kib_seconds",
+			json_object_new_uint64(c->mem_kib_seconds));
 	bad |= json_set(o, "busy_ns", json_object_new_uint64(c->busy_ns));
 	bad |= json_set(o, "jobs_completed",
 			json_object_new_uint64(c->jobs_completed));

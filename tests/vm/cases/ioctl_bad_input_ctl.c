@@ -49,8 +49,8 @@ static void sweep_device_info(void)
 	static const struct vt_field zero[] = {
 		VT_RESERVED(struct ash_device_info, 0),
 		{ offsetof(struct ash_device_info, reserved2), 8, "reserved2[0]" },
-		{ offsetof(struct ash_device_info, reserved2) + 24, 8,
-		  "reserved2[3]" },
+		{ offsetof(struct ash_device_info, reserved2) + 16, 8,
+		  "reserved2[2]" },
 	};
 	struct ash_device_info d = { .device = 0 };
 
@@ -87,7 +87,6 @@ static void sweep_part_info(void)
 	static const struct vt_field zero[] = {
 		VT_RESERVED(struct ash_partition_info, 0),
 		VT_RESERVED(struct ash_partition_info, 1),
-		VT_RESERVED(struct ash_partition_info, 2),
 	};
 	struct ash_partition_info pi;
 	char what[96];
@@ -123,7 +122,6 @@ static void sweep_ctx_info(void)
 {
 	static const struct vt_field zero[] = {
 		VT_FIELD(struct ash_context_info, pad),
-		VT_RESERVED(struct ash_context_info, 0),
 	};
 	struct ash_context_info ci;
 
