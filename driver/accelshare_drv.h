@@ -89,6 +89,7 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 /**
  * struct ash_device - one accelerator
  * @id: its number, as userspace names it.
+ * @serial: its counters' identity (ash_serial_next()), set at creation.
  * @kind: ASH_DEVICE_*.
  * @name: unique among devices; device 0 is "host".  Set at creation.
  * @backend: the backend its engine registered (ASH_DEVICE_ENGINE), under
@@ -117,8 +118,8 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @nr_contexts: contexts bound to its partitions, under ash_registry_lock.
  * @sched_lock: protects @sched, @engine (written with @engine_rwsem held
  *	for writing too, so either lock suffices to read it), @nr_queued,
- *	@next_job_id,
- *	@busy_ns, @jobs_timed_out, @job_budget, @slice_us and @job_timeout_ms
+ *	@next_job_id, @busy_ns, @jobs_completed, @jobs_failed,
+ *	@jobs_timed_out, @job_budget, @slice_us and @job_timeout_ms
  *	(written), and the job state of every context and partition of the
  *	device.
  * @sched: whose job runs next.
@@ -126,6 +127,8 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  * @nr_queued: jobs waiting for the engine.
  * @next_job_id: last job id handed out.
  * @busy_ns: engine time used.
+ * @jobs_completed: jobs completed on it, failed ones included.
+ * @jobs_failed: jobs that failed or were cancelled.
  * @jobs_timed_out: jobs the watchdog failed.
  * @job_budget: the attached engine's job budget, in op-set units (0: none).
  * @engine_wq: the engine sleeps here until a job is queued.
@@ -150,6 +153,7 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
  */
 struct ash_device {
 	u32 id;
+	u64 serial;
 	u32 kind;
 	char name[ASH_NAME_MAX];
 	char backend[ASH_BACKEND_NAME_MAX];
@@ -173,6 +177,8 @@ struct ash_device {
 	u64 nr_queued;
 	u64 next_job_id;
 	u64 busy_ns;
+	u64 jobs_completed;
+	u64 jobs_failed;
 	u64 jobs_timed_out;
 	u64 job_budget;
 	wait_queue_head_t engine_wq;
@@ -228,6 +234,7 @@ struct ash_engine {
 /**
  * struct ash_partition - one organization's share of a device
  * @id: key in the partition registry.
+ * @serial: its counters' identity (ash_serial_next()), set at creation.
  * @name: unique across devices, NUL-terminated.
  * @dev: the device it is carved from.
  * @weight: compute weight, under ash_registry_lock.
@@ -255,6 +262,7 @@ struct ash_engine {
  */
 struct ash_partition {
 	u32 id;
+	u64 serial;
 	char name[ASH_NAME_MAX];
 	struct ash_device *dev;
 	u32 weight;
@@ -376,6 +384,9 @@ struct ash_buffer {
 };
 
 extern struct mutex ash_registry_lock;
+/* Usage counters' identities (struct ash_usage): the module's, per load. */
+extern u64 ash_instance;
+u64 ash_serial_next(void);
 
 /* main.c: ioctl argument copying shared by every handler */
 int ash_copy_in(void *karg, size_t ksize, void __user *uarg,
@@ -489,6 +500,7 @@ int ash_scrub_wait(struct ash_device *dev, u64 gen);
 void ash_scrubs_destroy(struct ash_device *dev);
 
 /* stats.c */
+int ash_usage_ioctl(struct file *file, void __user *uarg, unsigned int usize);
 int ash_device_info_ioctl(struct file *file, void __user *uarg,
 			  unsigned int usize);
 int ash_partition_info_ioctl(struct file *file, void __user *uarg,

@@ -59,6 +59,7 @@ static struct ash_device *ash_device_alloc(u32 kind, const char *name,
 	dev->job_timeout_ms = job_timeout_ms;
 	spin_lock_init(&dev->mem_lock);
 	ash_pool_init(&dev->pool, capacity);
+	dev->serial = ash_serial_next();
 	ash_mem_usage_init(&dev->mem_usage, ktime_get_ns());
 	spin_lock_init(&dev->sched_lock);
 	ash_sched_init(&dev->sched, (u64)slice_us * NSEC_PER_USEC);

@@ -311,9 +311,11 @@ static void ash_job_signal_locked(struct ash_device *dev, struct ash_job *job,
 	lockdep_assert_held(&dev->sched_lock);
 	ctx->jobs_completed++;
 	part->jobs_completed++;
+	dev->jobs_completed++;
 	if (status) {
 		ctx->jobs_failed++;
 		part->jobs_failed++;
+		dev->jobs_failed++;
 		f->fence = job->fence;
 		f->status = status;
 		rb_add(&f->node, &ctx->failures, ash_failure_less);

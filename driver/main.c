@@ -14,6 +14,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/numa.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -209,6 +210,7 @@ static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
 	{ ASH_CTL_ENGINE_COMPLETE, ash_engine_complete_ioctl },
 	{ ASH_CTL_DEVICE_SET, ash_device_set_ioctl },
 	{ ASH_CTL_ENGINE_REGISTER, ash_engine_register_ioctl },
+	{ ASH_CTL_USAGE, ash_usage_ioctl },
 };
 
 /*
@@ -316,6 +318,7 @@ static int __init ash_init(void)
 	ret = ash_parse_params(&capacity);
 	if (ret)
 		return ret;
+	ash_instance = get_random_u64();
 	ret = ash_device_create(0, ash_mappable ? ASH_DEVICE_HOST :
 				ASH_DEVICE_NOMAP, capacity, ash_numa_node,
 				ash_param_slice_us, ash_param_job_timeout_ms);

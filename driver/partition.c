@@ -19,6 +19,19 @@
 /* Documented in accelshare_drv.h, with the lock order. */
 DEFINE_MUTEX(ash_registry_lock);
 
+/*
+ * Identities of usage counters for a reader that keeps them across reads
+ * (the accounting daemon): @ash_instance changes at every load, a serial
+ * is never reused within one.  Ids are, so they cannot serve.
+ */
+u64 ash_instance;
+static atomic64_t ash_serials = ATOMIC64_INIT(0);
+
+u64 ash_serial_next(void)
+{
+	return atomic64_inc_return(&ash_serials);
+}
+
 /* id -> struct ash_partition, under ash_registry_lock. */
 static DEFINE_XARRAY_ALLOC(ash_partitions);
 
@@ -192,6 +205,7 @@ int ash_partition_create_ioctl(struct file *file, void __user *uarg,
 		goto err_unlock;
 	}
 	part->dev = dev;
+	part->serial = ash_serial_next();
 	ret = xa_alloc(&ash_partitions, &part->id, part, xa_limit_31b,
 		       GFP_KERNEL);
 	if (ret)

@@ -7,7 +7,9 @@
 #include <linux/device.h>
 #include <linux/ktime.h>
 #include <linux/pid.h>
+#include <linux/overflow.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "accelshare_drv.h"
@@ -84,6 +86,108 @@ int ash_device_info_ioctl(struct file *file, void __user *uarg,
 	spin_unlock(&dev->space_lock);
 	mutex_unlock(&ash_registry_lock);
 	return ash_copy_out(uarg, &info, min_t(size_t, usize, sizeof(info)));
+}
+
+/*
+ * The device's counters and its partitions', @n of them, each set read
+ * under the lock that guards it: the engine's under sched_lock, the memory
+ * integrals advanced to one instant under mem_lock.  Under
+ * ash_registry_lock, so that the partitions stay what @parts holds.
+ */
+static void ash_usage_fill(struct ash_usage *u, struct ash_device *dev,
+			   struct ash_partition **parts,
+			   struct ash_usage_entry *e, u32 n)
+{
+	u64 now;
+	u32 i;
+
+	lockdep_assert_held(&ash_registry_lock);
+	u->instance = ash_instance;
+	u->serial = dev->serial;
+	for (i = 0; i < n; i++) {
+		e[i].id = parts[i]->id;
+		e[i].serial = parts[i]->serial;
+		strscpy_pad(e[i].name, parts[i]->name, sizeof(e[i].name));
+	}
+	spin_lock(&dev->sched_lock);
+	u->busy_ns = dev->busy_ns;
+	u->jobs_completed = dev->jobs_completed;
+	u->jobs_failed = dev->jobs_failed;
+	for (i = 0; i < n; i++) {
+		e[i].busy_ns = parts[i]->busy_ns;
+		e[i].jobs_completed = parts[i]->jobs_completed;
+		e[i].jobs_failed = parts[i]->jobs_failed;
+	}
+	spin_unlock(&dev->sched_lock);
+	spin_lock(&dev->mem_lock);
+	now = ktime_get_ns();
+	u->mem_time_ns = now;
+	u->mem_used = dev->pool.used;
+	ash_mem_usage_advance(&dev->mem_usage, dev->pool.used, now);
+	u->mem_kib_seconds = dev->mem_usage.kib_s;
+	for (i = 0; i < n; i++) {
+		struct ash_partition *part = parts[i];
+
+		e[i].mem_used = part->quota.used;
+		ash_mem_usage_advance(&part->mem_usage, part->quota.used, now);
+		e[i].mem_kib_seconds = part->mem_usage.kib_s;
+	}
+	spin_unlock(&dev->mem_lock);
+}
+
+int ash_usage_ioctl(struct file *file, void __user *uarg, unsigned int usize)
+{
+	struct ash_partition **parts = NULL;
+	struct ash_usage_entry *entries = NULL;
+	struct ash_partition *part;
+	struct ash_device *dev;
+	struct ash_usage u;
+	u32 id, n = 0, room;
+	int ret;
+
+	ret = ash_copy_in(&u, sizeof(u), uarg, usize);
+	if (ret)
+		return ret;
+	if (u.flags || u.pad || !ash_is_zero(u.reserved, sizeof(u.reserved)))
+		return -EINVAL;
+	room = u.nr_entries;
+
+	mutex_lock(&ash_registry_lock);
+	dev = ash_device_lookup(u.device);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (room >= dev->nr_partitions && dev->nr_partitions) {
+		parts = kcalloc(dev->nr_partitions, sizeof(*parts), GFP_KERNEL);
+		entries = kcalloc(dev->nr_partitions, sizeof(*entries),
+				  GFP_KERNEL);
+		if (!parts || !entries) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		for (id = 0; n < dev->nr_partitions &&
+		     (part = ash_partition_find_from(&id)); id++)
+			if (part->dev == dev)
+				parts[n++] = part;
+	}
+	ash_usage_fill(&u, dev, parts, entries, n);
+	u.nr_entries = dev->nr_partitions;
+	mutex_unlock(&ash_registry_lock);
+
+	if (n && copy_to_user(u64_to_user_ptr(u.entries), entries,
+			      array_size(n, sizeof(*entries))))
+		ret = -EFAULT;
+	else
+		ret = ash_copy_out(uarg, &u, sizeof(u));
+	goto out_free;
+
+out_unlock:
+	mutex_unlock(&ash_registry_lock);
+out_free:
+	kfree(entries);
+	kfree(parts);
+	return ret;
 }
 
 /* Fill @info from @part; the access list only for the administrator. */

@@ -738,6 +738,82 @@ struct ash_device_set {
 	__u64 reserved[2];
 };
 
+/**
+ * struct ash_usage_entry - one partition's counters in struct ash_usage
+ * @id: the partition's id (ids are reused after a deletion).
+ * @pad: 0.
+ * @serial: the partition's counters' identity: never reused while the
+ *	module stays loaded, so that a reader tells a partition deleted and
+ *	created again under the same name or id from the one it read before.
+ * @name: the partition's name.
+ * @busy_ns: engine time used since the partition was created.
+ * @jobs_completed: jobs that ran to completion (failed ones included).
+ * @jobs_failed: jobs that completed with an error or were cancelled.
+ * @mem_used: bytes charged at @mem_time_ns of struct ash_usage.
+ * @mem_kib_seconds: the charge integrated up to @mem_time_ns, in
+ *	KiB-seconds.
+ * @reserved: 0.
+ */
+struct ash_usage_entry {
+	__u32 id;
+	__u32 pad;
+	__u64 serial;
+	char name[ASH_NAME_MAX];
+	__u64 busy_ns;
+	__u64 jobs_completed;
+	__u64 jobs_failed;
+	__u64 mem_used;
+	__u64 mem_kib_seconds;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_usage - a device's usage counters, taken at one instant
+ *	(ASH_CTL_USAGE)
+ * @device: in, the device's number (-ENODEV if none).
+ * @flags: in, must be 0.
+ * @nr_entries: in, how many entries @entries has room for; out, how many
+ *	partitions the device has.  The entries are written only if they all
+ *	fit: a caller that finds @nr_entries grown past its room asks again
+ *	with more.
+ * @pad: must be 0.
+ * @entries: in, user pointer to an array of struct ash_usage_entry.
+ * @instance: out, random at each load of the module: a reader that sees
+ *	it change knows every counter started again from zero.
+ * @serial: out, the device's counters' identity within @instance (a
+ *	device registered again starts from zero under a new serial).
+ * @mem_time_ns: out, CLOCK_MONOTONIC instant at which every memory
+ *	integral, the device's and its partitions', was taken.
+ * @busy_ns: out, the device's engine time, partitions deleted included.
+ * @jobs_completed: out, as @busy_ns.
+ * @jobs_failed: out, as @busy_ns.
+ * @mem_used: out, bytes charged to the device's partitions.
+ * @mem_kib_seconds: out, @mem_used integrated, deleted partitions
+ *	included.
+ * @reserved: must be 0.
+ *
+ * The engine counters of the device and of every partition are read under
+ * one lock, and the memory integrals advanced to one instant under
+ * another, so that the partitions' figures add up to the device's less
+ * what partitions deleted since used: a ledger reconciles exactly.
+ */
+struct ash_usage {
+	__u32 device;
+	__u32 flags;
+	__u32 nr_entries;
+	__u32 pad;
+	__u64 entries;
+	__u64 instance;
+	__u64 serial;
+	__u64 mem_time_ns;
+	__u64 busy_ns;
+	__u64 jobs_completed;
+	__u64 jobs_failed;
+	__u64 mem_used;
+	__u64 mem_kib_seconds;
+	__u64 reserved[3];
+};
+
 /* Tenant node */
 #define ASH_IOC_BIND		_IOW(ASH_IOC_MAGIC, 0x00, struct ash_bind)
 #define ASH_IOC_PARTITION_INFO	_IOWR(ASH_IOC_MAGIC, 0x01, struct ash_partition_info)
@@ -759,6 +835,7 @@ struct ash_device_set {
 #define ASH_CTL_ENGINE_COMPLETE	_IOW(ASH_IOC_MAGIC, 0x48, struct ash_engine_complete)
 #define ASH_CTL_DEVICE_SET	_IOW(ASH_IOC_MAGIC, 0x49, struct ash_device_set)
 #define ASH_CTL_ENGINE_REGISTER	_IOWR(ASH_IOC_MAGIC, 0x4a, struct ash_engine_register)
+#define ASH_CTL_USAGE		_IOWR(ASH_IOC_MAGIC, 0x4b, struct ash_usage)
 
 /*
  * The op set, for userspace: the driver never interprets it (and does not

@@ -313,7 +313,7 @@ static void sweep_unknown(void)
 	struct ash_partition_info pi;
 	uint8_t buf[512];
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x4b (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4b, struct ash_device_info) },
+		{ "nr 0x4c (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4c, struct ash_device_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_device_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_device_info) },
 		{ "magic 'x', nr 0x40", _IOWR('x', 0x40, struct ash_device_info) },
@@ -511,6 +511,59 @@ static int nonroot_ctl(void *arg)
 	return 0;
 }
 
+/* ASH_CTL_USAGE: bad input refused; the two-call protocol for the room. */
+static void sweep_usage(void)
+{
+	static const struct vt_field zero[] = {
+		{ offsetof(struct ash_usage, pad), 4, "pad" },
+		VT_RESERVED(struct ash_usage, 0),
+		VT_RESERVED(struct ash_usage, 2),
+	};
+	struct ash_usage_entry e[8];
+	struct ash_usage u = { .device = 0 };
+	uint32_t nr, i, j;
+	bool seen_rootonly = false;
+
+	vt_sweep(vt_ctl, ASH_CTL_USAGE, "USAGE", &u, sizeof(u),
+		 offsetof(struct ash_usage, flags), 0, zero, NEL(zero));
+	u.device = 1;
+	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_USAGE, &u), -ENODEV, "USAGE device 1");
+
+	/* No room: the count alone. */
+	memset(&u, 0, sizeof(u));
+	EXPECT_OK(vt_ioctl(vt_ctl, ASH_CTL_USAGE, &u), "USAGE without room");
+	nr = u.nr_entries;
+	EXPECT_EQ(nr, 3, "USAGE: partitions of device 0");
+	EXPECT(u.serial != 0, "USAGE: the device's serial is 0");
+	if (nr < 1 || nr > NEL(e))
+		return;
+	/* Too little room: nothing written, the count again. */
+	memset(e, 0xa5, sizeof(e));
+	u.nr_entries = nr - 1;
+	u.entries = (uintptr_t)e;
+	EXPECT_OK(vt_ioctl(vt_ctl, ASH_CTL_USAGE, &u), "USAGE with too little room");
+	EXPECT_EQ(u.nr_entries, nr, "USAGE with too little room: the count");
+	EXPECT_EQ(e[0].id, 0xa5a5a5a5u, "USAGE with too little room wrote an entry");
+	/* Room: every partition, serials distinct. */
+	u.nr_entries = NEL(e);
+	EXPECT_OK(vt_ioctl(vt_ctl, ASH_CTL_USAGE, &u), "USAGE with room");
+	EXPECT_EQ(u.nr_entries, nr, "USAGE with room: the count");
+	for (i = 0; i < nr && i < NEL(e); i++) {
+		EXPECT(e[i].serial != 0 && e[i].serial != u.serial,
+		       "USAGE entry %u: serial %llu", i, (unsigned long long)e[i].serial);
+		for (j = 0; j < i; j++)
+			EXPECT(e[i].serial != e[j].serial, "USAGE entries %u and %u: one serial", i, j);
+		if (!strcmp(e[i].name, "rootonly")) {
+			seen_rootonly = true;
+			EXPECT_EQ(e[i].mem_used, 3 * VT_PAGE, "USAGE rootonly mem_used");
+		}
+	}
+	EXPECT(seen_rootonly, "USAGE lists no rootonly");
+	/* An entries pointer that faults. */
+	u.entries = 1;
+	EXPECT_ERR(vt_ioctl(vt_ctl, ASH_CTL_USAGE, &u), -EFAULT, "USAGE entries at address 1");
+}
+
 int main(void)
 {
 	struct ash_partition_params p;
@@ -544,6 +597,7 @@ int main(void)
 	sweep_device_info();
 	sweep_part_info();
 	sweep_ctx_info();
+	sweep_usage();
 	sweep_create();
 	sweep_set();
 	sweep_delete();
