@@ -191,6 +191,7 @@ clean::
 # install, unit-test and vm-test.
 include runtime/build.mk
 include runtime/engine/engine.mk
+include runtime/accountd/accountd.mk
 include tools/build.mk
 include tests/python/python.mk
 include tests/unit/build.mk
