@@ -80,7 +80,7 @@ for f in "$here"/cases/*.params "$here"/cases/*.timeout "$here"/cases/*.manual \
 	 "$build"/vm/cases/*.params "$build"/vm/cases/*.timeout; do
 	[ -f "$f" ] && cp "$f" "$stage/tests/"
 done
-for b in ashctl ash-demo-tenant accelshare-engine ash-model ash-run ash-bench; do
+for b in ashctl ash-demo-tenant accelshare-engine accelshare-accountd ash-model ash-run ash-bench; do
 	add_bin "$build/bin/$b" usr/bin
 done
 add_bin "$build/vm/bin/runas" usr/bin

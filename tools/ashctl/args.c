@@ -7,8 +7,11 @@
 #include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/parse.h"
 #include "args.h"
@@ -30,6 +33,12 @@ enum {
 	OPT_JOB_TIMEOUT_MS,
 	OPT_OUTPUT,
 	OPT_DRY_RUN,
+	OPT_DB,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_PARTITION,
+	OPT_INTERVALS,
+	OPT_CSV,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -616,5 +625,149 @@ int args_apply_parse(int argc, char **argv, struct apply_opts *o, char *err,
 		return -1;
 	}
 	o->path = argv[optind];
+	return 0;
+}
+
+int args_time_parse(const char *opt, const char *s, int64_t now_ns,
+		    int64_t *out_ns, char *err, size_t errlen)
+{
+	static const struct { char unit; int64_t secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	struct tm tm = { 0 };
+	const char *end = NULL;
+	uint64_t n;
+	size_t i, len = strlen(s);
+
+	if (!strcmp(s, "now")) {
+		*out_ns = now_ns;
+		return 0;
+	}
+	if (s[0] == '@' && !ash_num_parse(s + 1, INT64_MAX / 1000000000, &n)) {
+		*out_ns = (int64_t)n * 1000000000;
+		return 0;
+	}
+	if (s[0] == '-' && len > 2) {
+		char num[32];
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (s[len - 1] == units[i].unit)
+				break;
+		if (i < sizeof(units) / sizeof(units[0]) &&
+		    len - 2 < sizeof(num)) {
+			memcpy(num, s + 1, len - 2);
+			num[len - 2] = 0;
+			if (!ash_num_parse(num, INT64_MAX / 1000000000 /
+					   units[i].secs, &n)) {
+				*out_ns = now_ns - (int64_t)n * units[i].secs *
+						   1000000000;
+				return 0;
+			}
+		}
+	}
+	tm.tm_isdst = -1;
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && *end == 'T') {
+		const char *t = strptime(end + 1, "%H:%M", &tm);
+
+		end = t && *t == ':' ? strptime(t + 1, "%S", &tm) : t;
+	}
+	if (end && (!*end || !strcmp(end, "Z"))) {
+		time_t secs = *end ? timegm(&tm) : mktime(&tm);
+
+		if (secs != (time_t)-1) {
+			*out_ns = (int64_t)secs * 1000000000;
+			return 0;
+		}
+	}
+	snprintf(err, errlen,
+		 "%s takes now, @SECONDS, -N followed by s, m, h or d, or YYYY-MM-DD[THH:MM[:SS]][Z], not \"%s\"",
+		 opt, s);
+	return -1;
+}
+
+int args_usage_parse(int argc, char **argv, int64_t now_ns,
+		     struct usage_opts *o, char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "partition", required_argument, NULL, OPT_PARTITION },
+		{ "intervals", no_argument, NULL, OPT_INTERVALS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool seen_db = false, seen_since = false, seen_until = false;
+	bool seen_part = false;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->since_ns = INT64_MIN;
+	o->until_ns = INT64_MAX;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case OPT_DB:
+			if (once(&seen_db, "--db", err, errlen))
+				return -1;
+			o->db = optarg;
+			break;
+		case OPT_SINCE:
+			if (once(&seen_since, "--since", err, errlen) ||
+			    args_time_parse("--since", optarg, now_ns,
+					    &o->since_ns, err, errlen))
+				return -1;
+			break;
+		case OPT_UNTIL:
+			if (once(&seen_until, "--until", err, errlen) ||
+			    args_time_parse("--until", optarg, now_ns,
+					    &o->until_ns, err, errlen))
+				return -1;
+			break;
+		case OPT_PARTITION:
+			if (once(&seen_part, "--partition", err, errlen) ||
+			    args_name_check(optarg, err, errlen))
+				return -1;
+			o->partition = optarg;
+			break;
+		case OPT_INTERVALS:
+			o->intervals = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_CSV:
+			o->csv = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 bad_option(argv));
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for usage",
+				 bad_option(argv));
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"",
+			 argv[optind]);
+		return -1;
+	}
+	if (o->json && o->csv) {
+		snprintf(err, errlen, "--json and --csv cannot both be given");
+		return -1;
+	}
+	if (o->since_ns >= o->until_ns) {
+		snprintf(err, errlen, "--since must be before --until");
+		return -1;
+	}
 	return 0;
 }

@@ -163,4 +163,37 @@ struct apply_opts {
 int args_apply_parse(int argc, char **argv, struct apply_opts *o, char *err,
 		     size_t errlen);
 
+/**
+ * struct usage_opts - "usage", parsed
+ * @db: --db PATH, or NULL for the default ledger.
+ * @since_ns: --since, CLOCK_REALTIME nanoseconds; INT64_MIN without it.
+ * @until_ns: --until; INT64_MAX without it.
+ * @partition: --partition NAME, or NULL.
+ * @intervals: --intervals: each interval's rows, not sums.
+ * @json: --json.
+ * @csv: --csv.
+ * @help: --help was given; nothing else is meaningful.
+ */
+struct usage_opts {
+	const char *db;
+	int64_t since_ns, until_ns;
+	const char *partition;
+	bool intervals, json, csv, help;
+};
+
+/*
+ * args_time_parse() - a time for --since/--until: "now", "@SECONDS" since
+ * the epoch, "-N" followed by s, m, h or d (so long ago), or
+ * "YYYY-MM-DD[THH:MM[:SS]]" in local time ("Z" after it: UTC).  @now_ns is
+ * now (CLOCK_REALTIME); @opt names the option in the error.  Return: 0, or
+ * -1 with @err.
+ */
+int args_time_parse(const char *opt, const char *s, int64_t now_ns,
+		    int64_t *out_ns, char *err, size_t errlen);
+
+/* args_usage_parse() - parse "usage" (@argv[0]) at @now_ns.  Return: 0, or
+ * -1 with @err. */
+int args_usage_parse(int argc, char **argv, int64_t now_ns,
+		     struct usage_opts *o, char *err, size_t errlen);
+
 #endif /* ACCELSHARE_ASHCTL_ARGS_H */

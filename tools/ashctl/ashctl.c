@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 		{ "contexts", cmd_contexts },
 		{ "cdi", cmd_cdi },
 		{ "top", cmd_top },
+		{ "usage", cmd_usage },
 		{ "apply", cmd_apply },
 		{ "export", cmd_export },
 		{ "help", cmd_help },
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, device, contexts, top, apply, export, cdi or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts, top, usage, apply, export, cdi or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, apply, export, cdi or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, usage, apply, export, cdi or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}
