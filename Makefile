@@ -92,6 +92,8 @@ install-system:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service
 	install -D -m 0644 packaging/systemd/accelshare-apply.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-apply.service
+	install -D -m 0644 packaging/systemd/accelshare-accountd.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-accountd.service
 	install -D -m 0644 packaging/modules-load.d/accelshare.conf \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@test -e $(MODPROBE_CONF) || \
@@ -101,6 +103,7 @@ uninstall-system:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-engine-owned@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-apply.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/accelshare-accountd.service \
 		$(DESTDIR)$(PREFIX)/lib/modules-load.d/accelshare.conf
 	@if cmp -s packaging/modprobe.d/accelshare.conf $(MODPROBE_CONF); then \
 		rm -f $(MODPROBE_CONF); \

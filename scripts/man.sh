@@ -35,7 +35,7 @@ check)
 		grep -qx "$f" <<<"$documented" ||
 			{ echo "man: $f is exported but no section 3 page names it" >&2; bad=1; }
 	done
-	for t in ashctl.8 accelshare-engine.8 ash-model.1 ash-run.1 accelshare.4 accelshare.conf.5; do
+	for t in ashctl.8 accelshare-engine.8 accelshare-accountd.8 ash-model.1 ash-run.1 accelshare.4 accelshare.conf.5; do
 		[ -f "man/$t" ] || { echo "man: man/$t is missing" >&2; bad=1; }
 	done
 	exit $bad

@@ -74,19 +74,27 @@ check deb_install "apt could not install the packages into a fresh Debian 12" \
 if [ "$fail" -eq 0 ]; then
 	want=$(sed -n '1s/^accelshare (\([^)]*\)).*/\1/p' "$root/debian/changelog")
 	check deb_versions "a tool did not say version $want" \
-		in_root sh -c "for t in ashctl accelshare-engine ash-model ash-run; do
+		in_root sh -c "for t in ashctl accelshare-engine accelshare-accountd ash-model ash-run; do
 				 \$t --version | grep -q '^'\$t' $want\b' || { echo \"\$t: \$(\$t --version)\"; exit 1; }
 			       done"
 	# ashctl parses the file before it looks for the module.
 	check deb_ashctl "ashctl apply did not parse a config file in the chroot" \
 		in_root sh -c "printf '[partition a]\\nmem = 4G\\nweight = x\\n' |
 			       ashctl apply - 2>&1 | grep -q '<stdin>:3: weight takes a number'"
+	# The daemon creates its ledger (SQLite, from the package's
+	# dependencies) before it looks for the module.
+	check deb_accountd "accelshare-accountd did not create a ledger in the chroot" \
+		in_root sh -c "accelshare-accountd --once --db /tmp/usage.db 2>&1 |
+			       grep -q 'is the accelshare module loaded' &&
+			       ashctl usage --db /tmp/usage.db | grep -q 'no usage in the ledger'"
 	check deb_files "files missing from the installed packages" \
 		in_root sh -c 'for f in /usr/include/accelshare.h /usr/include/linux/accelshare.h \
 				  /usr/lib/pkgconfig/accelshare.pc /usr/lib/libaccelshare.so.0 \
 				  /usr/share/man/man8/ashctl.8.gz /usr/share/man/man5/accelshare.conf.5.gz \
 				  /usr/share/man/man3/ash_open.3.gz /lib/systemd/system/accelshare-apply.service \
-				  /lib/systemd/system/accelshare-engine@.service; do
+				  /lib/systemd/system/accelshare-engine@.service \
+				  /lib/systemd/system/accelshare-accountd.service \
+				  /usr/share/man/man8/accelshare-accountd.8.gz; do
 				   test -e "$f" || { echo "missing: $f"; exit 1; }
 			       done'
 	check deb_dkms "dkms does not know the accelshare source" \

@@ -5,7 +5,7 @@
 #  - the module lies under the release its vermagic names, and depmod ran
 #    (modules.dep lists it), so modprobe finds it;
 #  - every file of docs/admin.md's layout is there, the headers included,
-#    and systemd-analyze verify accepts the units (engine, apply);
+#    and systemd-analyze verify accepts the units (engine, apply, accountd);
 #  - a tenant program that uses <accelshare.h> and <linux/accelshare.h>
 #    (the op names too) compiles against the staged tree with pkg-config
 #    (PKG_CONFIG_SYSROOT_DIR), linked dynamically and statically
@@ -45,7 +45,8 @@ check depmod "modules.dep does not list extra/accelshare.ko" \
 	grep -q '^extra/accelshare.ko:' "$stage/lib/modules/$rel/modules.dep"
 
 missing=
-for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model usr/bin/ash-run \
+for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/accelshare-accountd \
+	 usr/bin/ash-model usr/bin/ash-run \
 	 usr/lib/libaccelshare.so usr/lib/libaccelshare.so.0 usr/lib/libaccelshare.a \
 	 usr/include/accelshare.h usr/include/linux/accelshare.h \
 	 usr/include/linux/accelshare_ops.h usr/lib/pkgconfig/accelshare.pc \
@@ -53,8 +54,10 @@ for f in usr/bin/ashctl usr/bin/accelshare-engine usr/bin/ash-model usr/bin/ash-
 	 lib/systemd/system/accelshare-engine@.service \
 	 lib/systemd/system/accelshare-engine-owned@.service \
 	 lib/systemd/system/accelshare-apply.service \
+	 lib/systemd/system/accelshare-accountd.service \
 	 usr/lib/modules-load.d/accelshare.conf etc/modprobe.d/accelshare.conf \
 	 usr/share/man/man8/ashctl.8 usr/share/man/man8/accelshare-engine.8 \
+	 usr/share/man/man8/accelshare-accountd.8 \
 	 usr/share/man/man1/ash-model.1 usr/share/man/man1/ash-run.1 \
 	 usr/share/man/man4/accelshare.4 usr/share/man/man5/accelshare.conf.5 \
 	 usr/share/man/man3/ash_runner_decode.3 \
@@ -72,20 +75,21 @@ sdroot=$out/sdroot
 mkdir -p "$sdroot/lib/systemd/system" "$sdroot/usr/bin"
 cp -a /lib/systemd/system/. "$sdroot/lib/systemd/system/" 2>/dev/null
 cp "$stage"/lib/systemd/system/accelshare-*.service "$sdroot/lib/systemd/system/"
-cp "$stage/usr/bin/accelshare-engine" "$stage/usr/bin/ashctl" "$sdroot/usr/bin/"
+cp "$stage/usr/bin/accelshare-engine" "$stage/usr/bin/accelshare-accountd" \
+   "$stage/usr/bin/ashctl" "$sdroot/usr/bin/"
 mkdir -p "$sdroot/etc/accelshare"
 echo 'ENGINE_OPTS="--mem 1G"' >"$sdroot/etc/accelshare/engine-gpu0.conf"
 check systemd_unit "systemd-analyze verify complained" \
 	sh -c "out=\$(systemd-analyze verify --root='$sdroot' accelshare-engine@0.service \
 			accelshare-engine-owned@gpu0.service \
-			accelshare-apply.service 2>&1) &&
+			accelshare-apply.service accelshare-accountd.service 2>&1) &&
 	       [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 rm -rf "$sdroot"
 
 # The installed pages, a .so link among them, render with man without a
 # warning.
 check man_pages "man --warnings complained about an installed page" \
-	sh -c "for p in ashctl accelshare-engine ash-model ash-run accelshare accelshare.conf ash_close ash_op_gemm ash_runner_embed; do
+	sh -c "for p in ashctl accelshare-engine accelshare-accountd ash-model ash-run accelshare accelshare.conf ash_close ash_op_gemm ash_runner_embed; do
 		 out=\$(MANPATH='$stage/usr/share/man' LC_ALL=C.UTF-8 MANWIDTH=80 \
 		       man --warnings \$p 2>&1 >/dev/null) || exit 1
 		 [ -z \"\$out\" ] || { echo \"\$p: \$out\"; exit 1; }
@@ -94,7 +98,7 @@ check man_pages "man --warnings complained about an installed page" \
 # Every installed tool says its version, which is the build's.
 want=$(make -s -C "$root" -p -n 2>/dev/null | sed -n 's/^VERSION := //p' | head -n 1)
 bad_versions=
-for t in ashctl accelshare-engine ash-model ash-run; do
+for t in ashctl accelshare-engine accelshare-accountd ash-model ash-run; do
 	v=$(LD_LIBRARY_PATH=$stage/usr/lib "$stage/usr/bin/$t" --version 2>&1 | head -n 1)
 	case $v in "$t $want"*) ;; *) bad_versions="$bad_versions $t:'$v'" ;; esac
 done

@@ -367,6 +367,79 @@ static void output_option(void **state)
 		"--json");
 }
 
+#define USAGE(o, ...) \
+	args_usage_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), NOW, o, err, \
+			 sizeof(err))
+#define USAGE_ERR(needle, ...) do { \
+	struct usage_opts o_; \
+	err[0] = '\0'; \
+	assert_int_equal(USAGE(&o_, __VA_ARGS__), -1); \
+	if (!strstr(err, needle)) \
+		fail_msg("error \"%s\" does not mention \"%s\"", err, needle); \
+} while (0)
+
+/* 2026-12-03T07:00:00Z */
+#define NOW (1796281200LL * 1000000000)
+
+static void usage_options(void **state)
+{
+	struct usage_opts o;
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(USAGE(&o, "usage"), 0);
+	assert_null(o.db);
+	assert_int_equal(o.since_ns, INT64_MIN);
+	assert_int_equal(o.until_ns, INT64_MAX);
+	assert_null(o.partition);
+	assert_false(o.intervals || o.json || o.csv);
+	assert_int_equal(USAGE(&o, "usage", "--since", "-2h", "--until", "now",
+			       "--partition", "acme", "--intervals", "--csv",
+			       "--db", "/tmp/u.db"), 0);
+	assert_int_equal(o.since_ns, NOW - 7200LL * 1000000000);
+	assert_int_equal(o.until_ns, NOW);
+	assert_string_equal(o.partition, "acme");
+	assert_true(o.intervals && o.csv && !o.json);
+	assert_string_equal(o.db, "/tmp/u.db");
+	assert_int_equal(USAGE(&o, "usage", "--since=@1796281200",
+			       "--until=2026-12-03T08:00Z"), 0);
+	assert_int_equal(o.since_ns, NOW);
+	assert_int_equal(o.until_ns, NOW + 3600LL * 1000000000);
+	assert_int_equal(USAGE(&o, "usage", "--help"), 0);
+	assert_true(o.help);
+
+	/* Each time form, and what is refused. */
+	assert_int_equal(args_time_parse("--since", "2026-12-03T07:00:30Z", NOW,
+					 &t, err, sizeof(err)), 0);
+	assert_int_equal(t, NOW + 30LL * 1000000000);
+	assert_int_equal(args_time_parse("--since", "2026-12-03Z", NOW, &t, err,
+					 sizeof(err)), 0);
+	assert_int_equal(t, NOW - 7 * 3600LL * 1000000000);
+	assert_int_equal(args_time_parse("--since", "-30d", NOW, &t, err,
+					 sizeof(err)), 0);
+	assert_int_equal(t, NOW - 30 * 86400LL * 1000000000);
+	assert_int_equal(args_time_parse("--since", "-15m", NOW, &t, err,
+					 sizeof(err)), 0);
+	assert_int_equal(t, NOW - 900LL * 1000000000);
+	USAGE_ERR("--since takes now, @SECONDS", "usage", "--since", "yesterday");
+	USAGE_ERR("not \"-5w\"", "usage", "--since", "-5w");
+	USAGE_ERR("not \"-h\"", "usage", "--since", "-h");
+	USAGE_ERR("not \"2026-13-01\"", "usage", "--since", "2026-13-01");
+	USAGE_ERR("not \"2026-12-03T07\"", "usage", "--until", "2026-12-03T07");
+	USAGE_ERR("not \"2026-12-03 junk\"", "usage", "--until", "2026-12-03 junk");
+	USAGE_ERR("not \"@\"", "usage", "--until", "@");
+	USAGE_ERR("--since must be before --until", "usage", "--since", "now",
+		  "--until", "-1h");
+	USAGE_ERR("--since is given twice", "usage", "--since", "-1h", "--since",
+		  "-2h");
+	USAGE_ERR("--json and --csv cannot both be given", "usage", "--json",
+		  "--csv");
+	USAGE_ERR("option --db needs a value", "usage", "--db");
+	USAGE_ERR("the partition name", "usage", "--partition", "");
+	USAGE_ERR("unknown option \"--wide\" for usage", "usage", "--wide");
+	USAGE_ERR("unexpected argument \"acme\"", "usage", "acme");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +453,7 @@ int main(void)
 		cmocka_unit_test(list_options),
 		cmocka_unit_test(device_set),
 		cmocka_unit_test(output_option),
+		cmocka_unit_test(usage_options),
 	};
 
 	return cmocka_run_group_tests_name("ashctl args", tests, NULL, NULL);
