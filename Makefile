@@ -162,6 +162,7 @@ test: deps
 	@rc=0; \
 	$(MAKE) --no-print-directory unit-test || rc=1; \
 	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
+	$(MAKE) --no-print-directory metrics-test || rc=1; \
 	$(MAKE) --no-print-directory install-test || rc=1; \
 	$(MAKE) --no-print-directory deb-test || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
@@ -198,6 +199,7 @@ include runtime/accountd/accountd.mk
 include tools/build.mk
 include tests/python/python.mk
 include tests/unit/build.mk
+include tests/metrics/metrics.mk
 include tests/vm/build.mk
 include tests/fuzz/fuzz.mk
 include bench/bench.mk

@@ -18,14 +18,14 @@ group=${1:-test}
 
 build=(build-essential pkg-config make gcc kmod
        libjson-c-dev libinih-dev liburing-dev libnuma-dev libopenblas-dev
-       libsqlite3-dev)
+       libsqlite3-dev libmicrohttpd-dev)
 demo=("${build[@]}" linux-headers-cloud-amd64 linux-image-cloud-amd64
       qemu-system-x86 busybox-static cpio gzip coreutils rsync file)
 test=("${demo[@]}" linux-source-6.1
       linux-headers-6.12-cloud-amd64 linux-image-6.12-cloud-amd64
       e2fsprogs libcmocka-dev flex bison bc libelf-dev libssl-dev dwarves
       sparse xz-utils clang libclang-rt-14-dev fio jq cppcheck perl systemd
-      dkms python3-venv python3-jsonschema
+      dkms python3-venv python3-jsonschema prometheus
       dpkg-dev debhelper dh-dkms lintian debootstrap)
 deb=("${build[@]}" dpkg-dev debhelper dh-dkms lintian)
 case $group in

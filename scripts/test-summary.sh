@@ -1,5 +1,6 @@
 #!/bin/bash
-# The total of make test: host unit tests, the install and package checks
+# The total of make test: host unit tests, /metrics against Prometheus, the
+# install and package checks
 # and the VM suite on every kernel, as one last line "N passed, N failed,
 # N skipped".  A suite that left no results counts as a failure.
 # Usage: test-summary.sh BUILD_DIR
@@ -22,6 +23,7 @@ add_summary() {
 	fi
 }
 add_summary unit "$build/unit/summary.txt"
+add_summary metrics "$build/metrics/check/summary.txt"
 add_summary install "$build/install/summary.txt"
 add_summary deb "$build/deb-check/summary.txt"
 for kernel in distro distro612 debug; do

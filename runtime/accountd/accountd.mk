@@ -6,11 +6,15 @@
 
 ACCOUNTD := $(BUILD)/bin/accelshare-accountd
 ACCOUNTD_SRCS := runtime/accountd/main.c runtime/accountd/ledger.c \
-		 tools/common/parse.c
+		 runtime/accountd/metrics.c tools/common/parse.c
 ACCOUNTD_OBJS := $(ACCOUNTD_SRCS:%.c=$(BUILD)/obj/accountd/%.o)
 SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
 SQLITE_LIBS := $(or $(shell pkg-config --libs sqlite3 2>/dev/null),-lsqlite3)
-ACCOUNTD_CFLAGS := $(ASH_CFLAGS) -MMD -MP -Itools/common $(SQLITE_CFLAGS)
+# /metrics: libmicrohttpd.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(or $(shell pkg-config --libs libmicrohttpd 2>/dev/null),-lmicrohttpd)
+ACCOUNTD_CFLAGS := $(ASH_CFLAGS) -MMD -MP -Itools/common $(SQLITE_CFLAGS) \
+		   $(MHD_CFLAGS)
 
 .PHONY: install-accountd uninstall-accountd
 
@@ -24,7 +28,7 @@ $(BUILD)/obj/accountd/%.o: %.c runtime/accountd/accountd.mk | build-deps
 
 $(ACCOUNTD): $(ACCOUNTD_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(MHD_LIBS)
 
 install-accountd: $(ACCOUNTD)
 	install -D -m 0755 $(ACCOUNTD) $(DESTDIR)$(PREFIX)/bin/accelshare-accountd

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <accelshare.h>
 
 #include "ledger.h"
+#include "metrics.h"
 #include "parse.h"
 
 #define PROG "accelshare-accountd"
@@ -31,6 +33,7 @@ static const char usage_text[] =
 "    accelshare-accountd - record accelshare's usage in a ledger\n\n"
 "SYNOPSIS\n"
 "    accelshare-accountd [--db PATH] [--interval SECONDS] [--sample SECONDS]\n"
+"                        [--listen ADDR:PORT]\n"
 "    accelshare-accountd --once [--db PATH]\n"
 "    accelshare-accountd --help | --version\n\n"
 "DESCRIPTION\n"
@@ -59,6 +62,19 @@ static const char usage_text[] =
 "    The peak charge of a row is the highest seen at the samples taken\n"
 "    every --sample seconds and at the interval's ends: a peak shorter\n"
 "    than that can be missed.  The integrals are not sampled.\n\n"
+"    With --listen it also serves the driver's figures at the scrape, for\n"
+"    Prometheus, at http://ADDR:PORT/metrics: OpenMetrics 1.0.0 to a\n"
+"    scraper that asks for it (Prometheus does), else the text format\n"
+"    0.0.4.  Per device (labels device, name): memory capacity, charged\n"
+"    and guaranteed bytes, memory byte-seconds, engine seconds, engine\n"
+"    up, jobs queued and timed out, partitions, contexts; per partition\n"
+"    (labels partition, device): engine and job-wait seconds, jobs\n"
+"    completed, failed, timed out and queued, memory bytes and\n"
+"    byte-seconds by kind=\"private\"|\"shared\", the memory limit and\n"
+"    guarantee, the weight, contexts; and the ledger's last record time.\n"
+"    Names are accelshare_device_* and accelshare_partition_*, counters\n"
+"    ending in _total (docs/admin.md lists them).  There is no\n"
+"    authentication: listen on loopback or a trusted network only.\n\n"
 "    It runs in the foreground and logs to stderr.  When the module is\n"
 "    not loaded it waits for it, saying so once.\n\n"
 "OPTIONS\n"
@@ -67,6 +83,8 @@ static const char usage_text[] =
 "    --interval SECONDS  the length of an interval, 1..86400 (default 60).\n"
 "    --sample SECONDS    how often the peak charges are sampled, 1..the\n"
 "                        interval (default 1).\n"
+"    --listen ADDR:PORT  serve /metrics there (a numeric address;\n"
+"                        [ADDR]:PORT for IPv6; port 9464 is usual).\n"
 "    --once              write one interval (from the last record to now)\n"
 "                        and exit.\n"
 "    --help              print this page.\n"
@@ -197,16 +215,101 @@ static int open_ctl(bool wait)
 	return fd;
 }
 
+/* What /metrics reads, from its own thread: the control node's fd (ioctls
+ * are safe to issue concurrently) and the last record's time. */
+struct scrape_source {
+	int fd;
+	_Atomic int64_t last_record_ns;
+};
+
+static void scrape_release(void *arg, struct metrics_reading *r)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < r->nr_devs; i++)
+		free(r->devs[i].parts);
+	free(r->devs);
+	memset(r, 0, sizeof(*r));
+}
+
+static int scrape_read(void *arg, struct metrics_reading *r, char *err,
+		       size_t errlen)
+{
+	struct scrape_source *src = arg;
+	struct ash_partition_info pi;
+	uint32_t dev, id = 0;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->devs = calloc(ASH_DEVICES_MAX, sizeof(*r->devs));
+	if (!r->devs)
+		goto oom;
+	for (dev = 0; dev < ASH_DEVICES_MAX; dev++) {
+		struct metrics_dev *d = &r->devs[r->nr_devs];
+
+		memset(&d->info, 0, sizeof(d->info));
+		d->info.device = dev;
+		if (ioctl(src->fd, ASH_CTL_DEVICE_INFO, &d->info)) {
+			if (errno == ENODEV)
+				continue;
+			goto fail;
+		}
+		r->nr_devs++;
+	}
+	/* Every partition, by id, onto its device. */
+	for (;;) {
+		struct metrics_dev *d = NULL;
+		struct ash_partition_info *np;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.id = id;
+		if (ioctl(src->fd, ASH_CTL_PART_INFO, &pi)) {
+			if (errno == ENOENT)
+				break;
+			goto fail;
+		}
+		id = pi.id + 1;
+		for (i = 0; i < r->nr_devs; i++)
+			if (r->devs[i].info.device == pi.device)
+				d = &r->devs[i];
+		if (!d)
+			continue;	/* its device registered since */
+		np = realloc(d->parts, (d->nr_parts + 1) * sizeof(*np));
+		if (!np)
+			goto oom;
+		d->parts = np;
+		d->parts[d->nr_parts++] = pi;
+		if (!id)
+			break;	/* id wrapped */
+	}
+	r->last_record_s = (double)atomic_load(&src->last_record_ns) / 1e9;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot read the driver's counters: %s",
+		 strerror(errno));
+	scrape_release(NULL, r);
+	return -1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	scrape_release(NULL, r);
+	return -1;
+}
+
+static struct scrape_source scrape = { .fd = -1 };
+
 static int record(struct ledger *l, struct reading *r)
 {
 	struct ledger_record_stats st;
 	char err[LEDGER_ERR_MAX];
 
-	if (ledger_record(l, clock_ns(CLOCK_REALTIME), r->devs, r->n, &st, err,
-			  sizeof(err))) {
+	int64_t now = clock_ns(CLOCK_REALTIME);
+
+	if (ledger_record(l, now, r->devs, r->n, &st, err, sizeof(err))) {
 		fprintf(stderr, PROG ": %s.\n", err);
 		return -1;
 	}
+	atomic_store(&scrape.last_record_ns, now);
 	if (st.baseline)
 		fprintf(stderr, PROG ": new ledger: counters noted as its start.\n");
 	if (st.reloaded)
@@ -233,18 +336,20 @@ static int parse_seconds(const char *opt, const char *s, uint64_t max,
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DB = 256, OPT_INTERVAL, OPT_SAMPLE, OPT_ONCE };
+	enum { OPT_DB = 256, OPT_INTERVAL, OPT_SAMPLE, OPT_ONCE, OPT_LISTEN };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "sample", required_argument, NULL, OPT_SAMPLE },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t interval = INTERVAL_DEFAULT_S, sample = SAMPLE_DEFAULT_S;
-	const char *db = LEDGER_DEFAULT_PATH, *sample_arg = NULL;
+	const char *db = LEDGER_DEFAULT_PATH, *sample_arg = NULL, *listen = NULL;
+	struct metrics_server *server = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct reading *r = NULL;
 	char err[LEDGER_ERR_MAX];
@@ -270,6 +375,9 @@ int main(int argc, char **argv)
 		case OPT_ONCE:
 			once = true;
 			break;
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -294,8 +402,8 @@ int main(int argc, char **argv)
 	if (sample_arg && parse_seconds("--sample", sample_arg, interval,
 					&sample))
 		return 2;
-	if (once && (sample_arg || interval != INTERVAL_DEFAULT_S)) {
-		fprintf(stderr, PROG ": --once takes neither --interval nor --sample.\n");
+	if (once && (sample_arg || interval != INTERVAL_DEFAULT_S || listen)) {
+		fprintf(stderr, PROG ": --once takes neither --interval, --sample nor --listen.\n");
 		return 2;
 	}
 
@@ -321,6 +429,15 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, PROG ": recording to %s every %llu s (peaks sampled every %llu s).\n",
 		db, (unsigned long long)interval, (unsigned long long)sample);
+	if (listen) {
+		scrape.fd = fd;
+		if (metrics_serve(listen, scrape_read, scrape_release, &scrape,
+				  &server, err, sizeof(err))) {
+			fprintf(stderr, PROG ": %s.\n", err);
+			goto out;
+		}
+		fprintf(stderr, PROG ": serving http://%s/metrics.\n", listen);
+	}
 	/* The first record starts the ledger or closes the time it was down. */
 	if (read_all(fd, r) || record(l, r))
 		goto out;
@@ -354,6 +471,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		fprintf(stderr, PROG ": stopped; the last interval is recorded.\n");
 out:
+	metrics_stop(server);
 	if (fd >= 0)
 		close(fd);
 	if (r)

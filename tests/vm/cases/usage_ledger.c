@@ -19,7 +19,11 @@
  *    record sees the new instance and bills its counters from zero, and a
  *    partition of the same name adds to its earlier rows;
  *  - --csv has a header and a line per row; the table names the
- *    partitions.
+ *    partitions;
+ *  - the daemon's /metrics (--listen on loopback, fetched with wget) shows
+ *    each partition's jobs, engine seconds, memory and limit as the
+ *    driver reports them, in the text format, and OpenMetrics to a
+ *    scraper that asks for it.
  */
 #include "vtexec.h"
 
@@ -99,19 +103,27 @@ static void run_round(int round, int nparts)
 			  names[i]);
 }
 
+#define LISTEN	"127.0.0.1:9464"
+
+/* With @arg, it serves /metrics on LISTEN too. */
 static int accountd_exec(void *arg)
 {
-	(void)arg;
-	execl(ACCOUNTD, ACCOUNTD, "--db", DB, "--interval", "1", (char *)NULL);
+	if (arg)
+		execl(ACCOUNTD, ACCOUNTD, "--db", DB, "--interval", "1",
+		      "--listen", LISTEN, (char *)NULL);
+	else
+		execl(ACCOUNTD, ACCOUNTD, "--db", DB, "--interval", "1",
+		      (char *)NULL);
 	printf("FAIL: exec %s: %s\n", ACCOUNTD, strerror(errno));
 	return 126;
 }
 
 /* Starts the daemon, and gives it time to make its first records (the
  * figures do not depend on when it makes them; the restart does). */
-static pid_t accountd_start(void)
+static pid_t accountd_start(bool listen)
 {
-	pid_t pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, accountd_exec, NULL);
+	pid_t pid = vt_spawn_as(VT_ROOT, 0, NULL, 0, accountd_exec,
+				listen ? (void *)1 : NULL);
 
 	usleep(1500 * 1000);
 	return pid;
@@ -205,6 +217,63 @@ static void check_reconciled(void)
 	EXPECT(nr_dev >= 3, "only %d intervals recorded", nr_dev);
 }
 
+/* /metrics's line for @name's @family{partition=...,device="0"@extra}. */
+static bool metric(const char *text, const char *family, const char *name,
+		   const char *extra, char *val, size_t len)
+{
+	char key[256];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s{partition=\"%s\",device=\"0\"%s} ",
+		 family, name, extra);
+	p = strstr(text, key);
+	if (!p)
+		return false;
+	p += strlen(key);
+	snprintf(val, len, "%.*s", (int)strcspn(p, "\n"), p);
+	return true;
+}
+
+static void check_metrics(void)
+{
+	char val[64], want[64];
+	int i;
+
+	REQUIRE(vt_sh(out, sizeof(out), "wget -q -O - http://" LISTEN "/metrics") == 0,
+		"wget http://" LISTEN "/metrics");
+	for (i = 0; i < NPARTS; i++) {
+		struct ash_partition_info p = vt_part(names[i]);
+
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)p.jobs_completed);
+		EXPECT(metric(out, "accelshare_partition_jobs_completed_total", names[i], "",
+			      val, sizeof(val)) && !strcmp(val, want),
+		       "/metrics %s jobs: \"%s\", the driver says %s", names[i], val, want);
+		snprintf(want, sizeof(want), "%llu.%09llu",
+			 (unsigned long long)(p.busy_ns / 1000000000),
+			 (unsigned long long)(p.busy_ns % 1000000000));
+		EXPECT(metric(out, "accelshare_partition_engine_seconds_total", names[i], "",
+			      val, sizeof(val)) && !strcmp(val, want),
+		       "/metrics %s engine seconds: \"%s\", the driver says %s", names[i],
+		       val, want);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)p.mem_max);
+		EXPECT(metric(out, "accelshare_partition_memory_limit_bytes", names[i], "",
+			      val, sizeof(val)) && !strcmp(val, want),
+		       "/metrics %s limit: \"%s\", want %s", names[i], val, want);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)p.mem_used);
+		EXPECT(metric(out, "accelshare_partition_memory_bytes", names[i],
+			      ",kind=\"private\"", val, sizeof(val)) && !strcmp(val, want),
+		       "/metrics %s memory: \"%s\", want %s", names[i], val, want);
+	}
+	EXPECT(strstr(out, "\naccelshare_device_engine_up{device=\"0\",name=\"host\"} 1\n") &&
+	       strstr(out, "# TYPE accelshare_partition_engine_seconds_total counter\n") &&
+	       !strstr(out, "# EOF"), "/metrics in the text format: %.2000s", out);
+	REQUIRE(vt_sh(out, sizeof(out),
+		      "wget -q -O - --header 'Accept: application/openmetrics-text;version=1.0.0' http://"
+		      LISTEN "/metrics") == 0, "wget /metrics as OpenMetrics");
+	EXPECT(strstr(out, "# TYPE accelshare_partition_engine_seconds counter\n") &&
+	       strstr(out, "\n# EOF\n"), "/metrics as OpenMetrics: %.2000s", out);
+}
+
 static void reload_module(void)
 {
 	const char *params = getenv("ASH_VM_PARAMS");
@@ -244,14 +313,16 @@ int main(void)
 	EXPECT_EQ(once(), 0, "accelshare-accountd --once (the baseline)");
 	for (i = 0; i < NPARTS; i++)
 		p0[i] = vt_part(names[i]);
-	daemon = accountd_start();
+	daemon = accountd_start(false);
 	run_round(0, NPARTS);
 	/* Killed without a last record; started again: nothing lost. */
 	kill(daemon, SIGKILL);
 	EXPECT_EQ(vt_wait(daemon), 128 + SIGKILL, "accountd killed");
-	daemon = accountd_start();
+	vt_sh(NULL, 0, "ip link set lo up");
+	daemon = accountd_start(true);
 	run_round(1, NPARTS);
 	usleep(1200 * 1000);
+	check_metrics();
 	kill(daemon, SIGTERM);
 	EXPECT_EQ(vt_wait(daemon), 0, "accountd's exit status at SIGTERM");
 	for (i = 0; i < NPARTS; i++)
