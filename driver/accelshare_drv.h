@@ -259,6 +259,14 @@ struct ash_engine {
  * @jobs_failed: jobs that failed or were cancelled.
  * @wait_ns: time jobs spent queued.
  * @jobs_timed_out: jobs the watchdog failed.
+ * @reclaim_seq: reclaims started (the cap lowered below the charge), under
+ *	@dev->mem_lock like the two after it (reclaim.c).
+ * @reclaim_deadline_ns: when the current reclaim's action applies, 0 for
+ *	none.
+ * @reclaim_action: ASH_RECLAIM_*, what applies then.
+ * @reclaim_work: runs at the deadline.
+ * @dead: unregistered, under ash_registry_lock: the deadline's work finds
+ *	nothing to do; the partition is freed once the work cannot run.
  */
 struct ash_partition {
 	u32 id;
@@ -284,6 +292,11 @@ struct ash_partition {
 	u64 jobs_failed;
 	u64 wait_ns;
 	u64 jobs_timed_out;
+	u64 reclaim_seq;
+	u64 reclaim_deadline_ns;
+	u32 reclaim_action;
+	struct delayed_work reclaim_work;
+	bool dead;
 };
 
 /**
@@ -322,6 +335,8 @@ struct ash_partition {
  * @jobs_timed_out: jobs the watchdog failed.
  * @banned: too many of its jobs timed out or failed: its submissions fail
  *	with -ECANCELED until it is closed.
+ * @reclaim_killed: a reclaim's deadline killed its opener, under
+ *	ash_registry_lock: not chosen again.
  */
 struct ash_context {
 	struct kref ref;
@@ -349,6 +364,7 @@ struct ash_context {
 	u64 wait_ns;
 	u64 jobs_timed_out;
 	bool banned;
+	bool reclaim_killed;
 };
 
 /**
@@ -429,6 +445,15 @@ struct ash_partition *ash_partition_find_name(const char *name);
 struct ash_partition *ash_partition_find_from(u32 *id);
 bool ash_partition_may_bind(const struct ash_partition *part);
 void ash_partitions_destroy(void);
+
+/* reclaim.c */
+void ash_reclaim_init(struct ash_partition *part);
+void ash_reclaim_update(struct ash_partition *part, u32 deadline_ms,
+			u32 action);
+void ash_reclaim_cancel(struct ash_partition *part);
+__poll_t ash_reclaim_poll(struct ash_context *ctx);
+int ash_reclaim_query_ioctl(struct ash_context *ctx, void __user *uarg,
+			    unsigned int usize);
 
 /* context.c */
 struct ash_context *ash_context_create(void);

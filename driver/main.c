@@ -123,6 +123,7 @@ static const struct ash_tenant_ioctl ash_tenant_ioctls[] = {
 	{ ASH_IOC_BUF_INFO, ash_buffer_info_ioctl },
 	{ ASH_IOC_SUBMIT, ash_job_submit_ioctl },
 	{ ASH_IOC_WAIT, ash_job_wait_ioctl },
+	{ ASH_IOC_RECLAIM_QUERY, ash_reclaim_query_ioctl },
 };
 
 static int ash_tenant_open(struct inode *inode, struct file *file)
@@ -165,7 +166,7 @@ static __poll_t ash_tenant_poll(struct file *file, poll_table *wait)
 	struct ash_context *ctx = file->private_data;
 
 	poll_wait(file, &ctx->wq, wait);
-	return ash_job_poll(ctx);
+	return ash_job_poll(ctx) | ash_reclaim_poll(ctx);
 }
 
 static void ash_tenant_show_fdinfo(struct seq_file *m, struct file *file)

@@ -114,6 +114,14 @@ static int ash_params_check(const struct ash_partition_params *p, u32 set,
 	if (!ash_is_zero(p->reserved, sizeof(p->reserved)) ||
 	    !ash_name_valid(p->name))
 		return -EINVAL;
+	/* A reclaim's notice comes with a cap that is set. */
+	if ((p->reclaim_deadline_ms || p->reclaim_action) &&
+	    !(set & ASH_PART_SET_MEM_MAX))
+		return -EINVAL;
+	if (p->reclaim_deadline_ms > ASH_RECLAIM_DEADLINE_MS_MAX ||
+	    p->reclaim_action > ASH_RECLAIM_KILL ||
+	    (p->reclaim_action && !p->reclaim_deadline_ms))
+		return -EINVAL;
 	if ((set & ASH_PART_SET_WEIGHT) && p->weight > ASH_WEIGHT_MAX)
 		return -EINVAL;
 	if ((set & ASH_PART_SET_LIMITS) &&
@@ -182,7 +190,8 @@ int ash_partition_create_ioctl(struct file *file, void __user *uarg,
 	ret = ash_copy_in(&p, sizeof(p), uarg, usize);
 	if (ret)
 		return ret;
-	if (p.flags)
+	/* A new partition has nothing to reclaim. */
+	if (p.flags || p.reclaim_deadline_ms || p.reclaim_action)
 		return -EINVAL;
 	ret = ash_params_check(&p, ASH_PART_SET_ALL, uids, gids);
 	if (ret)
@@ -191,6 +200,7 @@ int ash_partition_create_ioctl(struct file *file, void __user *uarg,
 	part = kzalloc(sizeof(*part), GFP_KERNEL);
 	if (!part)
 		return -ENOMEM;
+	ash_reclaim_init(part);
 	strscpy(part->name, p.name, sizeof(part->name));
 	ash_partition_apply(part, &p, ASH_PART_SET_ALL, uids, gids);
 
@@ -283,12 +293,18 @@ int ash_partition_set_ioctl(struct file *file, void __user *uarg,
 			goto out_unlock;
 	}
 	ash_partition_apply(part, &p, p.flags, uids, gids);
+	if (p.flags & ASH_PART_SET_MEM_MAX)
+		ash_reclaim_update(part, p.reclaim_deadline_ms,
+				   p.reclaim_action);
 out_unlock:
 	mutex_unlock(&ash_registry_lock);
 	return ret;
 }
 
-/* Unregister and free @part, which has no context and no memory. */
+/*
+ * Unregister @part, which has no context and no memory; the caller frees
+ * it with ash_partition_free() once it has dropped ash_registry_lock.
+ */
 static void ash_partition_remove(struct ash_partition *part)
 {
 	struct ash_device *dev = part->dev;
@@ -303,6 +319,13 @@ static void ash_partition_remove(struct ash_partition *part)
 	spin_unlock(&dev->sched_lock);
 	dev->nr_partitions--;
 	xa_erase(&ash_partitions, part->id);
+	part->dead = true;
+}
+
+/* After ash_partition_remove(), without ash_registry_lock. */
+static void ash_partition_free(struct ash_partition *part)
+{
+	ash_reclaim_cancel(part);
 	kfree(part);
 }
 
@@ -329,6 +352,8 @@ int ash_partition_delete_ioctl(struct file *file, void __user *uarg,
 	else
 		ash_partition_remove(part);
 	mutex_unlock(&ash_registry_lock);
+	if (!ret)
+		ash_partition_free(part);
 	return ret;
 }
 
@@ -338,8 +363,10 @@ void ash_partitions_destroy(void)
 	struct ash_partition *part;
 	unsigned long id;
 
-	mutex_lock(&ash_registry_lock);
-	xa_for_each(&ash_partitions, id, part)
+	xa_for_each(&ash_partitions, id, part) {
+		mutex_lock(&ash_registry_lock);
 		ash_partition_remove(part);
-	mutex_unlock(&ash_registry_lock);
+		mutex_unlock(&ash_registry_lock);
+		ash_partition_free(part);
+	}
 }

@@ -288,6 +288,25 @@ struct ash_partition_stat {
 int ash_partition_stat(struct ash_ctx *ctx, struct ash_partition_stat *stat);
 
 /*
+ * Memory the administrator asks back: the cap of the context's partition
+ * was lowered below its use.  The context's fd (ash_ctx_fd()) polls
+ * POLLPRI while that lasts.  Set @size to sizeof(struct
+ * ash_reclaim_info) before the call: fields added later are filled only
+ * for callers that know them.
+ */
+struct ash_reclaim_info {
+	size_t size;
+	uint64_t bytes;		/* above the cap now; 0: nothing asked */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0: no deadline */
+	int kill;		/* 1: at the deadline, holders are killed */
+	uint64_t seq;		/* a new reclaim has a new seq */
+	uint64_t mem_max;	/* the partition's cap */
+	uint64_t mem_used;	/* its charge, all its contexts' */
+};
+
+int ash_reclaim_query(struct ash_ctx *ctx, struct ash_reclaim_info *info);
+
+/*
  * Model weights: safetensors or GGUF, detected by content.  The tensors'
  * bytes are streamed into device memory charged to the context's partition;
  * a failed load leaves nothing allocated.

@@ -4,6 +4,7 @@
  * and what a context can ask about its partition.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,33 @@ int ash_partition_stat(struct ash_ctx *ctx, struct ash_partition_stat *stat)
 	stat->mem_used = info.mem_used;
 	stat->nr_contexts = info.nr_contexts;
 	stat->nr_buffers = info.nr_buffers;
+	return 0;
+}
+
+int ash_reclaim_query(struct ash_ctx *ctx, struct ash_reclaim_info *info)
+{
+	int saved_errno = errno;
+	struct ash_reclaim_info out = { .size = sizeof(out) };
+	struct ash_reclaim r;
+	int ret;
+
+	if (!ctx || !info || info->size < offsetof(struct ash_reclaim_info, mem_max))
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	ret = ash__ioctl(ctx->fd, ASH_IOC_RECLAIM_QUERY, &r);
+	errno = saved_errno;
+	if (ret)
+		return ret;
+	out.bytes = r.bytes;
+	out.deadline_ns = r.deadline_ns;
+	out.kill = r.action == ASH_RECLAIM_KILL;
+	out.seq = r.seq;
+	out.mem_max = r.mem_max;
+	out.mem_used = r.mem_used;
+	/* As much as the caller's struct holds, its size kept. */
+	if (info->size < sizeof(out))
+		out.size = info->size;
+	memcpy(info, &out, out.size);
 	return 0;
 }
 

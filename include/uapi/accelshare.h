@@ -345,9 +345,18 @@ struct ash_device_info {
  * @id: out, the partition's id (create).
  * @pad: must be 0.
  * @reserved: must be 0.
+ * @reclaim_deadline_ms: in, set with ASH_PART_SET_MEM_MAX only (else 0):
+ *	when the new cap is below the memory in use, the tenants get this
+ *	long to give the excess back (see ASH_IOC_RECLAIM_QUERY), 1 ms to
+ *	ASH_RECLAIM_DEADLINE_MS_MAX; 0 for no deadline.
+ * @reclaim_action: in, with @reclaim_deadline_ms: what happens if the
+ *	partition is still over its cap at the deadline, ASH_RECLAIM_*.
+ *	ASH_RECLAIM_KILL needs a deadline.
  *
  * Changes apply live: lowering mem_max below mem_used is allowed and only
- * refuses new allocations.  Errors: -EEXIST name taken (create), -ENOENT no
+ * refuses new allocations; the partition's contexts are told at once
+ * (POLLPRI, ASH_IOC_RECLAIM_QUERY), and the action applies at the
+ * deadline.  Errors: -EEXIST name taken (create), -ENOENT no
  * such partition (set), -ENODEV no such device, -EINVAL a bad value,
  * -ENOSPC the guarantee cannot be given.
  */
@@ -365,7 +374,48 @@ struct ash_partition_params {
 	__u32 id;
 	__u32 uids[ASH_ACL_MAX];
 	__u32 gids[ASH_ACL_MAX];
-	__u64 reserved[4];
+	__u64 reserved[3];
+	__u32 reclaim_deadline_ms;
+	__u32 reclaim_action;
+};
+
+/* struct ash_partition_params.reclaim_action, struct ash_reclaim.action */
+#define ASH_RECLAIM_NONE	0	/* stay over the cap: no new allocations */
+/*
+ * Kill the processes that opened the partition's contexts, those holding
+ * the most memory first, until what they hold covers the excess.
+ */
+#define ASH_RECLAIM_KILL	1
+#define ASH_RECLAIM_DEADLINE_MS_MAX	(7U * 24 * 3600 * 1000)
+
+/**
+ * struct ash_reclaim - how much memory to give back, and by when
+ *	(ASH_IOC_RECLAIM_QUERY)
+ * @flags: in, must be 0.
+ * @action: out, ASH_RECLAIM_*: what happens at @deadline_ns.
+ * @bytes: out, the partition's charge above its cap now; 0 when it is
+ *	within it (then nothing is asked and the rest is 0 too).
+ * @deadline_ns: out, CLOCK_MONOTONIC instant by which to give @bytes back,
+ *	0 for none.
+ * @mem_max: out, the cap.
+ * @mem_used: out, the partition's charge (all its contexts').
+ * @seq: out, counts the reclaims started on the partition: a new one (the
+ *	cap lowered again) has a new @seq.
+ * @reserved: must be 0.
+ *
+ * The tenant learns of a reclaim by poll(2): POLLPRI is set on the
+ * context's file while its partition's charge exceeds its cap.  -EBADFD
+ * if the context is not bound.
+ */
+struct ash_reclaim {
+	__u32 flags;
+	__u32 action;
+	__u64 bytes;
+	__u64 deadline_ns;
+	__u64 mem_max;
+	__u64 mem_used;
+	__u64 seq;
+	__u64 reserved[2];
 };
 
 /**
@@ -822,6 +872,7 @@ struct ash_usage {
 #define ASH_IOC_BUF_INFO	_IOWR(ASH_IOC_MAGIC, 0x04, struct ash_buf_info)
 #define ASH_IOC_SUBMIT		_IOWR(ASH_IOC_MAGIC, 0x05, struct ash_submit)
 #define ASH_IOC_WAIT		_IOWR(ASH_IOC_MAGIC, 0x06, struct ash_wait)
+#define ASH_IOC_RECLAIM_QUERY	_IOWR(ASH_IOC_MAGIC, 0x07, struct ash_reclaim)
 
 /* Control node */
 #define ASH_CTL_DEVICE_INFO	_IOWR(ASH_IOC_MAGIC, 0x40, struct ash_device_info)

@@ -172,6 +172,31 @@ static void set_options(void **state)
 	PART_ERR(PART_SET, "--root-only cannot be combined", "set", "a",
 		 "--root-only", "--uid", "0");
 	PART_ERR(PART_SET, "\"--device\"", "set", "a", "--device", "1");
+
+	/* Reclaim with notice: --deadline and --then come with --mem. */
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--mem", "1G",
+			      "--deadline", "300", "--then", "kill"), 0);
+	assert_true(o.has_deadline && o.deadline_ms == 300000 && o.kill);
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--mem", "1G",
+			      "--deadline", "5"), 0);
+	assert_true(o.has_deadline && o.deadline_ms == 5000 && !o.kill);
+	assert_int_equal(PART(PART_SET, &o, "set", "a", "--mem", "1G",
+			      "--deadline", "5", "--then", "none"), 0);
+	assert_false(o.kill);
+	PART_ERR(PART_SET, "come with --mem", "set", "a", "--weight", "5",
+		 "--deadline", "5");
+	PART_ERR(PART_SET, "--then needs --deadline", "set", "a", "--mem", "1G",
+		 "--then", "kill");
+	PART_ERR(PART_SET, "--then takes none or kill, not \"later\"", "set", "a",
+		 "--mem", "1G", "--deadline", "5", "--then", "later");
+	PART_ERR(PART_SET, "--deadline", "set", "a", "--mem", "1G", "--deadline",
+		 "0");
+	PART_ERR(PART_SET, "--deadline", "set", "a", "--mem", "1G", "--deadline",
+		 "604801");
+	PART_ERR(PART_SET, "--deadline is given twice", "set", "a", "--mem", "1G",
+		 "--deadline", "1", "--deadline", "2");
+	PART_ERR(PART_CREATE, "unknown option \"--deadline\"", "create", "a",
+		 "--mem", "1G", "--deadline", "5");
 }
 
 static void names_follow_the_uapi_rule(void **state)

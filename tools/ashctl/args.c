@@ -39,6 +39,8 @@ enum {
 	OPT_PARTITION,
 	OPT_INTERVALS,
 	OPT_CSV,
+	OPT_DEADLINE,
+	OPT_THEN,
 };
 
 int args_name_check(const char *name, char *err, size_t errlen)
@@ -287,6 +289,8 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 		{ "max-contexts", required_argument, NULL, OPT_MAX_CONTEXTS },
 		{ "max-buffers", required_argument, NULL, OPT_MAX_BUFFERS },
 		{ "root-only", no_argument, NULL, OPT_ROOT_ONLY },
+		{ "deadline", required_argument, NULL, OPT_DEADLINE },
+		{ "then", required_argument, NULL, OPT_THEN },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd_name = cmd == PART_CREATE ? "partition create" :
@@ -370,6 +374,25 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 			o->root_only = true;
 			o->acl_given = true;
 			break;
+		case OPT_DEADLINE:
+			if (once(&o->has_deadline, "--deadline", err, errlen) ||
+			    num_arg("--deadline", optarg, 1,
+				    ASH_RECLAIM_DEADLINE_MS_MAX / 1000,
+				    &o->deadline_ms, err, errlen))
+				return -1;
+			o->deadline_ms *= 1000;
+			break;
+		case OPT_THEN:
+			if (once(&o->has_then, "--then", err, errlen))
+				return -1;
+			if (strcmp(optarg, "none") && strcmp(optarg, "kill")) {
+				snprintf(err, errlen,
+					 "--then takes none or kill, not \"%s\"",
+					 optarg);
+				return -1;
+			}
+			o->kill = !strcmp(optarg, "kill");
+			break;
 		case ':':
 			snprintf(err, errlen, "option %s needs a value",
 				 bad_option(argv));
@@ -401,6 +424,15 @@ int args_part_parse(enum part_cmd cmd, int argc, char **argv,
 	    !o->has_max_contexts && !o->has_max_buffers && !o->acl_given) {
 		snprintf(err, errlen,
 			 "partition set needs at least one of --mem, --min, --weight, --max-contexts, --max-buffers, --uid, --gid or --root-only");
+		return -1;
+	}
+	if ((o->has_deadline || o->has_then) && !o->has_mem) {
+		snprintf(err, errlen,
+			 "--deadline and --then come with --mem: they say how a cap below the memory in use is reclaimed");
+		return -1;
+	}
+	if (o->has_then && !o->has_deadline) {
+		snprintf(err, errlen, "--then needs --deadline SECONDS");
 		return -1;
 	}
 	if (o->has_mem && o->has_min && o->mem_min > o->mem_max) {

@@ -32,6 +32,8 @@ enum part_cmd {
  * @mem_arg: --mem as given, for messages.
  * @min_arg: --min as given, for messages.
  * @device_name: --device named the device (not a number), or NULL.
+ * @has_deadline: --deadline was given (set, with --mem): @deadline_ms.
+ * @kill: --then kill (else none).
  */
 struct part_opts {
 	const char *name;
@@ -40,6 +42,8 @@ struct part_opts {
 	bool has_device, has_mem, has_min, has_weight;
 	bool has_max_contexts, has_max_buffers;
 	bool acl_given, root_only, help;
+	bool has_deadline, has_then, kill;
+	uint32_t deadline_ms;
 	uint32_t device;
 	uint64_t mem_max;
 	uint64_t mem_min;

@@ -205,6 +205,10 @@ int cmd_partition_set(int argc, char **argv)
 		goto fail;
 	if (o.has_mem)
 		p.flags |= ASH_PART_SET_MEM_MAX;
+	if (o.has_deadline) {
+		p.reclaim_deadline_ms = o.deadline_ms;
+		p.reclaim_action = o.kill ? ASH_RECLAIM_KILL : ASH_RECLAIM_NONE;
+	}
 	if (o.has_min)
 		p.flags |= ASH_PART_SET_MEM_MIN;
 	if (o.has_weight) {
@@ -229,6 +233,19 @@ int cmd_partition_set(int argc, char **argv)
 		goto fail;
 	}
 	printf("updated partition \"%s\"\n", o.name);
+	if (o.has_mem && cur.mem_used > o.mem_max) {
+		char over[32];
+
+		ash_size_format(cur.mem_used - o.mem_max, over, sizeof(over));
+		if (o.has_deadline)
+			printf("its tenants hold %s over the new cap: they are asked to give it back within %u s, %s\n",
+			       over, o.deadline_ms / 1000,
+			       o.kill ? "then the largest holders are killed" :
+					"then nothing more happens");
+		else
+			printf("its tenants hold %s over the new cap: they are asked to give it back (no deadline); new allocations fail meanwhile\n",
+			       over);
+	}
 	close(fd);
 	return EXIT_OK;
 fail:

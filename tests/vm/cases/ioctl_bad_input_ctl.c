@@ -133,11 +133,14 @@ static void sweep_ctx_info(void)
 		   "CTX_INFO walk from id 0xffffffff");
 }
 
+/* The reclaim fields too: input only with ASH_PART_SET_MEM_MAX, which
+ * neither sweep's base has. */
 static const struct vt_field params_zero[] = {
 	VT_RESERVED(struct ash_partition_params, 0),
 	VT_RESERVED(struct ash_partition_params, 1),
 	VT_RESERVED(struct ash_partition_params, 2),
-	VT_RESERVED(struct ash_partition_params, 3),
+	{ offsetof(struct ash_partition_params, reclaim_deadline_ms), 8,
+	  "reclaim_deadline_ms, reclaim_action" },
 };
 
 /* PART_CREATE of @p must fail with @want. */
@@ -233,6 +236,15 @@ static void sweep_set(void)
 
 	p = b; p.flags = 0;
 	EXPECT_ERR(vt_part_set(&p), -EINVAL, "PART_SET with flags 0");
+	/* A reclaim's notice, malformed: refused, nothing changed. */
+	p = b; p.flags = ASH_PART_SET_MEM_MAX; p.mem_max = 8 * MiB;
+	p.reclaim_action = ASH_RECLAIM_KILL;
+	EXPECT_ERR(vt_part_set(&p), -EINVAL, "PART_SET kill without a deadline");
+	p.reclaim_action = ASH_RECLAIM_KILL + 1; p.reclaim_deadline_ms = 1000;
+	EXPECT_ERR(vt_part_set(&p), -EINVAL, "PART_SET an unknown reclaim action");
+	p.reclaim_action = ASH_RECLAIM_NONE;
+	p.reclaim_deadline_ms = ASH_RECLAIM_DEADLINE_MS_MAX + 1;
+	EXPECT_ERR(vt_part_set(&p), -EINVAL, "PART_SET a deadline past the longest");
 	p = b; strcpy(p.name, "nosuch");
 	EXPECT_ERR(vt_part_set(&p), -ENOENT, "PART_SET of nosuch");
 	p = b; name_unterminated(p.name);

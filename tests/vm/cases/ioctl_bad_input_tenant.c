@@ -80,12 +80,16 @@ static void sweep_bound(int fd, uint32_t h)
 	static const struct vt_field pinfo_zero[] = {
 		VT_RESERVED(struct ash_partition_info, 0),
 		VT_RESERVED(struct ash_partition_info, 1),
-		VT_RESERVED(struct ash_partition_info, 2),
 	};
 	struct ash_buf_alloc a = { .size = VT_PAGE };
 	struct ash_buf_free f = { .handle = h };
 	struct ash_buf_info i = { .handle = h };
+	static const struct vt_field reclaim_zero[] = {
+		VT_RESERVED(struct ash_reclaim, 0),
+		VT_RESERVED(struct ash_reclaim, 1),
+	};
 	struct ash_partition_info pi;
+	struct ash_reclaim rq;
 	struct ash_bind b;
 
 	vt_sweep(fd, ASH_IOC_BUF_ALLOC, "BUF_ALLOC", &a, sizeof(a),
@@ -99,6 +103,15 @@ static void sweep_bound(int fd, uint32_t h)
 	vt_sweep(fd, ASH_IOC_PARTITION_INFO, "tenant PARTITION_INFO", &pi, sizeof(pi),
 		 offsetof(struct ash_partition_info, flags), 0, pinfo_zero,
 		 NEL(pinfo_zero));
+	memset(&rq, 0, sizeof(rq));
+	vt_sweep(fd, ASH_IOC_RECLAIM_QUERY, "RECLAIM_QUERY", &rq, sizeof(rq),
+		 offsetof(struct ash_reclaim, flags), 0, reclaim_zero,
+		 NEL(reclaim_zero));
+	EXPECT_OK(vt_ioctl(fd, ASH_IOC_RECLAIM_QUERY, &rq), "RECLAIM_QUERY");
+	EXPECT(!rq.bytes && !rq.deadline_ns && rq.mem_max == 8 * MiB,
+	       "RECLAIM_QUERY within the cap: bytes %llu, deadline %llu, cap %llu",
+	       (unsigned long long)rq.bytes, (unsigned long long)rq.deadline_ns,
+	       (unsigned long long)rq.mem_max);
 
 	memset(&b, 0, sizeof(b));
 	strcpy(b.partition, PART);
@@ -111,7 +124,7 @@ static void sweep_bound(int fd, uint32_t h)
 static void sweep_unknown(int fd)
 {
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x07 (after the last tenant ioctl)", _IOWR(ASH_IOC_MAGIC, 0x07, struct ash_buf_info) },
+		{ "nr 0x08 (after the last tenant ioctl)", _IOWR(ASH_IOC_MAGIC, 0x08, struct ash_buf_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_buf_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_buf_info) },
 		{ "magic 'x' nr 0x02", _IOWR('x', 0x02, struct ash_buf_alloc) },
@@ -168,6 +181,12 @@ static int alice(void *arg)
 	EXPECT_ERR(vt_ioctl(ufd, ASH_IOC_PARTITION_INFO, &pi), -EBADFD,
 		   "PARTITION_INFO before BIND");
 	EXPECT_ERR(vt_buf_alloc(ufd, VT_PAGE, NULL, NULL), -EBADFD, "BUF_ALLOC before BIND");
+	{
+		struct ash_reclaim rq = { 0 };
+
+		EXPECT_ERR(vt_ioctl(ufd, ASH_IOC_RECLAIM_QUERY, &rq), -EBADFD,
+			   "RECLAIM_QUERY before BIND");
+	}
 
 	/* Accepted forms first (they change state); then the snapshot. */
 	bfd = open(VT_TENANT_DEV, O_RDWR);

@@ -23,13 +23,15 @@
  *  - the daemon's /metrics (--listen on loopback, fetched with wget) shows
  *    each partition's jobs, engine seconds, memory and limit as the
  *    driver reports them, in the text format, and OpenMetrics to a
- *    scraper that asks for it.
+ *    scraper that asks for it (on kernels with networking: the debug
+ *    kernel is built without it).
  */
 #include "vtexec.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #define DB		"/tmp/usage.db"
@@ -297,7 +299,7 @@ int main(void)
 	struct ash_partition_info p0[NPARTS], p1[NPARTS];
 	uint64_t acme_jobs;
 	pid_t eng, daemon;
-	int i, n, r;
+	int i, n, r, net;
 
 	vt_init("usage_ledger", 300);
 	if (access(ACCOUNTD, X_OK)) {
@@ -318,11 +320,19 @@ int main(void)
 	/* Killed without a last record; started again: nothing lost. */
 	kill(daemon, SIGKILL);
 	EXPECT_EQ(vt_wait(daemon), 128 + SIGKILL, "accountd killed");
-	vt_sh(NULL, 0, "ip link set lo up");
-	daemon = accountd_start(true);
+	net = socket(AF_INET, SOCK_STREAM, 0);
+	if (net >= 0) {
+		close(net);
+		vt_sh(NULL, 0, "ip link set lo up");
+	} else {
+		printf("INFO: no sockets in this kernel (%s): /metrics is not checked here\n",
+		       strerror(errno));
+	}
+	daemon = accountd_start(net >= 0);
 	run_round(1, NPARTS);
 	usleep(1200 * 1000);
-	check_metrics();
+	if (net >= 0)
+		check_metrics();
 	kill(daemon, SIGTERM);
 	EXPECT_EQ(vt_wait(daemon), 0, "accountd's exit status at SIGTERM");
 	for (i = 0; i < NPARTS; i++)
