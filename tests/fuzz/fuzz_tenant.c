@@ -1322,7 +1322,7 @@ static void op_bad(struct kf_rng *r)
 	switch (kf_below(r, 3)) {
 	case 0:
 		cmd = _IOC(_IOC_READ | _IOC_WRITE, ASH_IOC_MAGIC,
-			   0x07 + kf_below(r, 0x39), 8 * kf_below(r, 64));
+			   0x08 + kf_below(r, 0x38), 8 * kf_below(r, 64));
 		break;
 	case 1:
 		cmd = ctl[kf_below(r, 5)];

@@ -475,7 +475,7 @@ static void ctl_bad_probe(void)
 		cmd = cmds[kf_below(&R, 4)];
 	else
 		cmd = _IOC(_IOC_READ | _IOC_WRITE, ASH_IOC_MAGIC,
-			   0x4a + kf_below(&R, 0xb6), 8 * kf_below(&R, 64));
+			   0x4d + kf_below(&R, 0xb3), 8 * kf_below(&R, 64));
 	ret = vt_ioctl(vt_ctl, cmd, arg);
 	kf_count(KF_BADIOCTL, ret);
 	if (ret != -ENOTTY)

@@ -852,6 +852,10 @@ static long op_fault_run(void)
 
 static long op_info_run(void)
 {
+	struct ash_audit_record ae[4];
+	struct ash_usage_entry ue[8];
+	struct ash_audit_read ar;
+	struct ash_usage us;
 	struct ash_partition_info pi;
 	struct ash_device_info di;
 	struct ash_context_info ci;
@@ -875,6 +879,18 @@ static long op_info_run(void)
 	memset(&ci, 0, sizeof(ci));
 	if (!ret)
 		ret = vt_ioctl(vt_ctl, ASH_CTL_CTX_INFO, &ci);
+	/* The usage snapshot and the audit trail copy through buffers. */
+	memset(&us, 0, sizeof(us));
+	us.nr_entries = 8;
+	us.entries = (uintptr_t)ue;
+	if (!ret)
+		ret = vt_ioctl(vt_ctl, ASH_CTL_USAGE, &us);
+	memset(&ar, 0, sizeof(ar));
+	ar.from_seq = 1;
+	ar.nr_records = 4;
+	ar.records = (uintptr_t)ae;
+	if (!ret)
+		ret = vt_ioctl(vt_ctl, ASH_CTL_AUDIT_READ, &ar);
 	return ret;
 }
 
