@@ -446,6 +446,14 @@ struct ash_partition *ash_partition_find_from(u32 *id);
 bool ash_partition_may_bind(const struct ash_partition *part);
 void ash_partitions_destroy(void);
 
+/* audit.c */
+int ash_audit_init(void);
+void ash_audit_exit(void);
+void ash_audit(u32 kind, u32 device, const char *name, const u64 *old_val,
+	       const u64 *new_val);
+int ash_audit_read_ioctl(struct file *file, void __user *uarg,
+			 unsigned int usize);
+
 /* reclaim.c */
 void ash_reclaim_init(struct ash_partition *part);
 void ash_reclaim_update(struct ash_partition *part, u32 deadline_ms,

@@ -231,6 +231,8 @@ struct ash_device *ash_device_register(const struct ash_engine_register *r,
 	dev->id = id;
 	/* Into the reserved slot: nothing to allocate, cannot fail. */
 	xa_store(&ash_devices, id, dev, GFP_KERNEL);
+	ash_audit(ASH_AUDIT_DEVICE_REGISTER, id, dev->name, NULL,
+		  (u64[4]) { capacity });
 	pr_info("device %u (%s): %llu MiB of %s memory registered\n", id,
 		dev->name, capacity >> 20, dev->backend);
 	return dev;
@@ -241,6 +243,7 @@ int ash_device_set_ioctl(struct file *file, void __user *uarg,
 {
 	struct ash_device_set d;
 	struct ash_device *dev;
+	u64 old[4] = {};
 	int ret;
 
 	ret = ash_copy_in(&d, sizeof(d), uarg, usize);
@@ -264,6 +267,8 @@ int ash_device_set_ioctl(struct file *file, void __user *uarg,
 		return -ENODEV;
 	}
 	spin_lock(&dev->sched_lock);
+	old[0] = dev->slice_us;
+	old[1] = dev->job_timeout_ms;
 	if (d.flags & ASH_DEVICE_SET_SLICE) {
 		WRITE_ONCE(dev->slice_us, d.slice_us);
 		ash_sched_set_slice(&dev->sched,
@@ -272,6 +277,8 @@ int ash_device_set_ioctl(struct file *file, void __user *uarg,
 	if (d.flags & ASH_DEVICE_SET_JOB_TIMEOUT)
 		dev->job_timeout_ms = d.job_timeout_ms;
 	spin_unlock(&dev->sched_lock);
+	ash_audit(ASH_AUDIT_DEVICE_SET, dev->id, dev->name, old,
+		  (u64[4]) { dev->slice_us, dev->job_timeout_ms });
 	mutex_unlock(&ash_registry_lock);
 	return 0;
 }

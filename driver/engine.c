@@ -61,6 +61,8 @@ static int ash_engine_attach(struct file *file, struct ash_device *dev,
 	dev->job_budget = job_budget;
 	spin_unlock(&dev->sched_lock);
 	up_write(&dev->engine_rwsem);
+	ash_audit(ASH_AUDIT_ENGINE_ATTACH, dev->id, dev->name, NULL,
+		  (u64[4]) { pid_nr(eng->pid) });
 	return 0;
 
 err_clear:
@@ -240,8 +242,16 @@ void ash_engine_detach(struct file *file)
 	down_write(&dev->engine_rwsem);
 	spin_lock(&dev->sched_lock);
 	if (dev->engine == eng) {
+		/* Released as its process exits: of a signal, or not. */
+		int sig = current->flags & PF_EXITING ?
+			  current->signal->group_exit_code & 0x7f : 0;
+
 		dev->engine = NULL;
 		dev->job_budget = 0;
+		ash_audit(ASH_AUDIT_ENGINE_DETACH, dev->id, dev->name,
+			  (u64[4]) { pid_nr(eng->pid) },
+			  (u64[4]) { sig ? ASH_AUDIT_DETACH_KILLED :
+				    ASH_AUDIT_DETACH_CLOSED, sig });
 	}
 	ash_engine_gone_locked(eng, &free);
 	spin_unlock(&dev->sched_lock);
@@ -281,6 +291,9 @@ void ash_engine_revoke(struct ash_device *dev, u64 job_id)
 	dev->job_budget = 0;
 	ash_engine_gone_locked(eng, &free);
 	pid = get_pid(eng->pid);
+	ash_audit(ASH_AUDIT_ENGINE_DETACH, dev->id, dev->name,
+		  (u64[4]) { pid_nr(pid) },
+		  (u64[4]) { ASH_AUDIT_DETACH_WATCHDOG, SIGKILL });
 	spin_unlock(&dev->sched_lock);
 	unmap_mapping_range(eng->mapping, 0, 0, 1);
 	up_write(&dev->engine_rwsem);

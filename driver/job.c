@@ -294,6 +294,8 @@ static void ash_context_ban_locked(struct ash_device *dev,
 	if (ctx->banned)
 		return;
 	ctx->banned = true;
+	ash_audit(ASH_AUDIT_CONTEXT_BAN, dev->id, ctx->part->name, NULL,
+		  (u64[4]) { ctx->id, ctx->nr_failures, ctx->jobs_timed_out });
 	ash_jobs_cancel_locked(dev, ctx, free);
 }
 
@@ -760,6 +762,8 @@ static void ash_job_timed_out_locked(struct ash_device *dev,
 	ctx->jobs_timed_out++;
 	ctx->part->jobs_timed_out++;
 	dev->jobs_timed_out++;
+	ash_audit(ASH_AUDIT_JOB_TIMEOUT, dev->id, ctx->part->name, NULL,
+		  (u64[4]) { ash_job_id(job), ctx->id });
 	ash_job_signal_locked(dev, job, -ETIMEDOUT, free);
 	if (ctx->jobs_timed_out >= ASH_CTX_MAX_TIMEOUTS)
 		ash_context_ban_locked(dev, ctx, free);

@@ -212,6 +212,7 @@ static const struct ash_ctl_ioctl ash_ctl_ioctls[] = {
 	{ ASH_CTL_DEVICE_SET, ash_device_set_ioctl },
 	{ ASH_CTL_ENGINE_REGISTER, ash_engine_register_ioctl },
 	{ ASH_CTL_USAGE, ash_usage_ioctl },
+	{ ASH_CTL_AUDIT_READ, ash_audit_read_ioctl },
 };
 
 /*
@@ -320,11 +321,14 @@ static int __init ash_init(void)
 	if (ret)
 		return ret;
 	ash_instance = get_random_u64();
+	ret = ash_audit_init();
+	if (ret)
+		return ret;
 	ret = ash_device_create(0, ash_mappable ? ASH_DEVICE_HOST :
 				ASH_DEVICE_NOMAP, capacity, ash_numa_node,
 				ash_param_slice_us, ash_param_job_timeout_ms);
 	if (ret)
-		return ret;
+		goto err_audit;
 	ret = misc_register(&ash_tenant_dev);
 	if (ret)
 		goto err_devices;
@@ -338,6 +342,8 @@ err_tenant_dev:
 	misc_deregister(&ash_tenant_dev);
 err_devices:
 	ash_devices_destroy();
+err_audit:
+	ash_audit_exit();
 	return ret;
 }
 
@@ -348,6 +354,7 @@ static void __exit ash_exit(void)
 	misc_deregister(&ash_tenant_dev);
 	ash_partitions_destroy();
 	ash_devices_destroy();
+	ash_audit_exit();
 }
 
 module_init(ash_init);

@@ -239,6 +239,9 @@ int ash_partition_create_ioctl(struct file *file, void __user *uarg,
 	ash_sched_group_init(&dev->sched, &part->sched, part->weight);
 	spin_unlock(&dev->sched_lock);
 	dev->nr_partitions++;
+	ash_audit(ASH_AUDIT_PART_CREATE, dev->id, part->name, NULL,
+		  (u64[4]) { p.mem_max, p.mem_min, part->weight,
+			    part->nr_uids + part->nr_gids });
 	mutex_unlock(&ash_registry_lock);
 	return 0;
 
@@ -262,7 +265,7 @@ int ash_partition_set_ioctl(struct file *file, void __user *uarg,
 	struct ash_partition_params p;
 	struct ash_partition *part;
 	struct ash_device *dev;
-	u64 mem_max, mem_min;
+	u64 mem_max, mem_min, old[4] = {}, new[4];
 	int ret;
 
 	ret = ash_copy_in(&p, sizeof(p), uarg, usize);
@@ -281,6 +284,11 @@ int ash_partition_set_ioctl(struct file *file, void __user *uarg,
 		goto out_unlock;
 	}
 	dev = part->dev;
+	spin_lock(&dev->mem_lock);
+	old[0] = part->quota.max;
+	old[1] = part->quota.min;
+	spin_unlock(&dev->mem_lock);
+	old[2] = part->weight;
 	if (p.flags & (ASH_PART_SET_MEM_MAX | ASH_PART_SET_MEM_MIN)) {
 		spin_lock(&dev->mem_lock);
 		mem_max = p.flags & ASH_PART_SET_MEM_MAX ?
@@ -293,6 +301,13 @@ int ash_partition_set_ioctl(struct file *file, void __user *uarg,
 			goto out_unlock;
 	}
 	ash_partition_apply(part, &p, p.flags, uids, gids);
+	spin_lock(&dev->mem_lock);
+	new[0] = part->quota.max;
+	new[1] = part->quota.min;
+	spin_unlock(&dev->mem_lock);
+	new[2] = part->weight;
+	new[3] = p.flags;
+	ash_audit(ASH_AUDIT_PART_SET, dev->id, part->name, old, new);
 	if (p.flags & ASH_PART_SET_MEM_MAX)
 		ash_reclaim_update(part, p.reclaim_deadline_ms,
 				   p.reclaim_action);
@@ -310,6 +325,9 @@ static void ash_partition_remove(struct ash_partition *part)
 	struct ash_device *dev = part->dev;
 
 	lockdep_assert_held(&ash_registry_lock);
+	ash_audit(ASH_AUDIT_PART_DELETE, dev->id, part->name,
+		  (u64[4]) { part->quota.max, part->quota.min, part->weight },
+		  NULL);
 	spin_lock(&dev->mem_lock);
 	WARN_ON(part->quota.used || part->nr_buffers);
 	ash_quota_remove(&dev->pool, &part->quota);

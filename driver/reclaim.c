@@ -146,6 +146,8 @@ static void ash_reclaim_deadline(struct work_struct *work)
 		freed += used;
 		pr_notice("partition %s: %llu bytes over its cap at the deadline: killing pid %d, which holds %llu bytes\n",
 			  part->name, excess, pid_nr(ctx->pid), used);
+		ash_audit(ASH_AUDIT_RECLAIM_KILL, dev->id, part->name, NULL,
+			  (u64[4]) { pid_nr(ctx->pid), used, excess });
 		kill_pid(ctx->pid, SIGKILL, 1);
 	}
 	/* The deadline is spent: a later reclaim starts a new one. */

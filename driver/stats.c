@@ -159,13 +159,15 @@ int ash_usage_ioctl(struct file *file, void __user *uarg, unsigned int usize)
 		goto out_unlock;
 	}
 	if (room >= dev->nr_partitions && dev->nr_partitions) {
-		parts = kcalloc(dev->nr_partitions, sizeof(*parts), GFP_KERNEL);
-		entries = kcalloc(dev->nr_partitions, sizeof(*entries),
+		/* One allocation: the entries, then the partitions. */
+		entries = kzalloc(array_size(dev->nr_partitions,
+					     sizeof(*entries) + sizeof(*parts)),
 				  GFP_KERNEL);
-		if (!parts || !entries) {
+		if (!entries) {
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
+		parts = (struct ash_partition **)(entries + dev->nr_partitions);
 		for (id = 0; n < dev->nr_partitions &&
 		     (part = ash_partition_find_from(&id)); id++)
 			if (part->dev == dev)
@@ -186,7 +188,6 @@ out_unlock:
 	mutex_unlock(&ash_registry_lock);
 out_free:
 	kfree(entries);
-	kfree(parts);
 	return ret;
 }
 

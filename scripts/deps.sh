@@ -18,7 +18,7 @@ group=${1:-test}
 
 build=(build-essential pkg-config make gcc kmod
        libjson-c-dev libinih-dev liburing-dev libnuma-dev libopenblas-dev
-       libsqlite3-dev libmicrohttpd-dev)
+       libsqlite3-dev libmicrohttpd-dev libssl-dev)
 demo=("${build[@]}" linux-headers-cloud-amd64 linux-image-cloud-amd64
       qemu-system-x86 busybox-static cpio gzip coreutils rsync file)
 test=("${demo[@]}" linux-source-6.1

@@ -16,7 +16,7 @@ ASHCTL_SRCS := tools/ashctl/ashctl.c tools/ashctl/apply.c tools/ashctl/args.c \
 	       tools/ashctl/ctl.c tools/ashctl/help.c tools/ashctl/json_out.c \
 	       tools/ashctl/partition.c tools/ashctl/show.c \
 	       tools/ashctl/table.c tools/ashctl/top.c tools/ashctl/top_view.c \
-	       tools/ashctl/usage.c tools/common/parse.c
+	       tools/ashctl/usage.c tools/ashctl/audit.c tools/common/parse.c
 # The usage ledger's reader is accelshare-accountd's own (accountd.mk).
 ASHCTL_OBJS := $(ASHCTL_SRCS:%.c=$(BUILD)/obj/%.o) \
 	       $(BUILD)/obj/accountd/runtime/accountd/ledger.o
@@ -43,11 +43,12 @@ $(BUILD)/obj/tools/%.o: tools/%.c tools/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tools/ashctl/usage.o: TOOLS_CFLAGS += -Iruntime/accountd -Itools/common
+$(BUILD)/obj/tools/ashctl/usage.o $(BUILD)/obj/tools/ashctl/audit.o: \
+	TOOLS_CFLAGS += -Iruntime/accountd -Itools/common
 
 $(ASHCTL): $(ASHCTL_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(INIH_LIBS) $(SQLITE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(INIH_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS)
 
 # Linked with the static library so that the demo runs from the build tree
 # or an initramfs without libaccelshare.so being installed.

@@ -864,6 +864,87 @@ struct ash_usage {
 	__u64 reserved[3];
 };
 
+/* struct ash_audit_record.kind, and what its old and new values hold */
+#define ASH_AUDIT_PART_CREATE	1	/* new: mem_max, mem_min, weight, ACL entries */
+/* old, new: mem_max, mem_min, weight; new[3]: the ASH_PART_SET_* flags */
+#define ASH_AUDIT_PART_SET	2
+#define ASH_AUDIT_PART_DELETE	3	/* old: mem_max, mem_min, weight */
+#define ASH_AUDIT_DEVICE_SET	4	/* old, new: slice_us, job_timeout_ms */
+#define ASH_AUDIT_DEVICE_REGISTER 5	/* new: capacity */
+#define ASH_AUDIT_ENGINE_ATTACH	6	/* new: the engine's pid */
+/* old: the engine's pid; new: [0] ASH_AUDIT_DETACH_*, [1] the signal */
+#define ASH_AUDIT_ENGINE_DETACH	7
+#define ASH_AUDIT_JOB_TIMEOUT	8	/* new: job id, context id */
+#define ASH_AUDIT_CONTEXT_BAN	9	/* new: context id, failures */
+#define ASH_AUDIT_RECLAIM_KILL	10	/* new: pid killed, bytes it held, excess */
+#define ASH_AUDIT_KIND_MAX	10
+
+/* struct ash_audit_record.new_val[0] of ASH_AUDIT_ENGINE_DETACH */
+#define ASH_AUDIT_DETACH_CLOSED	1	/* closed its file, or exited */
+#define ASH_AUDIT_DETACH_KILLED	2	/* died of a signal (new_val[1]) */
+#define ASH_AUDIT_DETACH_WATCHDOG 3	/* the watchdog detached it */
+
+#define ASH_COMM_LEN	16
+
+/**
+ * struct ash_audit_record - one administrative change or event
+ * @seq: 1, 2, ... within one load of the module (struct ash_audit_read
+ *	@instance).
+ * @time_ns: CLOCK_REALTIME.
+ * @kind: ASH_AUDIT_*.
+ * @uid: the actor's effective uid, in the reader's user namespace; 0 for
+ *	the driver itself (@pid 0).
+ * @pid: the actor's thread group, in the reader's pid namespace (0 if not
+ *	visible there, or the driver itself: a watchdog, a deadline).
+ * @device: the device concerned.
+ * @comm: the actor's command name, "accelshare" for the driver.
+ * @name: the partition's or the device's name.
+ * @old_val: the values before, as @kind says.
+ * @new_val: the values after.
+ * @reserved: 0.
+ */
+struct ash_audit_record {
+	__u64 seq;
+	__u64 time_ns;
+	__u32 kind;
+	__u32 uid;
+	__s32 pid;
+	__u32 device;
+	char comm[ASH_COMM_LEN];
+	char name[ASH_NAME_MAX];
+	__u64 old_val[4];
+	__u64 new_val[4];
+	__u64 reserved[2];
+};
+
+/**
+ * struct ash_audit_read - read the audit trail (ASH_CTL_AUDIT_READ)
+ * @from_seq: in, the first record wanted.
+ * @nr_records: in, room in @records (at most ASH_AUDIT_READ_MAX); out,
+ *	records written: those from max(@from_seq, @first_seq) on, in order.
+ * @flags: in, must be 0.
+ * @records: in, user pointer to struct ash_audit_record[@nr_records].
+ * @first_seq: out, the oldest record the driver still keeps: the driver
+ *	keeps the last ASH_AUDIT_KEPT, so a reader that fell further behind
+ *	sees @first_seq past the @from_seq it asked for.
+ * @next_seq: out, the seq the next record will have.
+ * @instance: out, as in struct ash_usage: seqs start again at each load.
+ * @reserved: must be 0.
+ */
+struct ash_audit_read {
+	__u64 from_seq;
+	__u32 nr_records;
+	__u32 flags;
+	__u64 records;
+	__u64 first_seq;
+	__u64 next_seq;
+	__u64 instance;
+	__u64 reserved[2];
+};
+
+#define ASH_AUDIT_READ_MAX	256
+#define ASH_AUDIT_KEPT		4096
+
 /* Tenant node */
 #define ASH_IOC_BIND		_IOW(ASH_IOC_MAGIC, 0x00, struct ash_bind)
 #define ASH_IOC_PARTITION_INFO	_IOWR(ASH_IOC_MAGIC, 0x01, struct ash_partition_info)
@@ -887,6 +968,7 @@ struct ash_usage {
 #define ASH_CTL_DEVICE_SET	_IOW(ASH_IOC_MAGIC, 0x49, struct ash_device_set)
 #define ASH_CTL_ENGINE_REGISTER	_IOWR(ASH_IOC_MAGIC, 0x4a, struct ash_engine_register)
 #define ASH_CTL_USAGE		_IOWR(ASH_IOC_MAGIC, 0x4b, struct ash_usage)
+#define ASH_CTL_AUDIT_READ	_IOWR(ASH_IOC_MAGIC, 0x4c, struct ash_audit_read)
 
 /*
  * The op set, for userspace: the driver never interprets it (and does not

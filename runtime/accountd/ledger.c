@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #define LEDGER_SCHEMA 1
@@ -44,7 +45,18 @@ static const char ledger_schema[] =
 	" busy_ns INTEGER NOT NULL, jobs_completed INTEGER NOT NULL,"
 	" jobs_failed INTEGER NOT NULL, kib_s INTEGER NOT NULL,"
 	" mem_used INTEGER NOT NULL,"
-	" PRIMARY KEY(instance, serial));";
+	" PRIMARY KEY(instance, serial));"
+	/* The audit trail, chained: each row's hash covers the one before. */
+	"CREATE TABLE IF NOT EXISTS audit("
+	" row INTEGER PRIMARY KEY, instance INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, time_ns INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, uid INTEGER NOT NULL, pid INTEGER NOT NULL,"
+	" device INTEGER NOT NULL, comm TEXT NOT NULL, name TEXT NOT NULL,"
+	" old0 INTEGER NOT NULL, old1 INTEGER NOT NULL,"
+	" old2 INTEGER NOT NULL, old3 INTEGER NOT NULL,"
+	" new0 INTEGER NOT NULL, new1 INTEGER NOT NULL,"
+	" new2 INTEGER NOT NULL, new3 INTEGER NOT NULL,"
+	" prev TEXT NOT NULL, hash TEXT NOT NULL);";
 
 /* One counter set's figures, a reading or a difference of two. */
 struct counts {
@@ -746,4 +758,283 @@ int ledger_query(struct ledger *l, const struct ledger_query *q,
 	*rows = out;
 	*n = nr;
 	return 0;
+}
+
+/* --- the audit trail ------------------------------------------------------ */
+
+static const char zero_hash[LEDGER_HASH_HEX] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+/*
+ * SHA-256 of @prev and the row's fields, in a form with no ambiguity
+ * (strings length-prefixed), as hex into @out.
+ */
+static int audit_hash(const char *prev, uint64_t instance,
+		      const struct ash_audit_record *r,
+		      char out[LEDGER_HASH_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char comm[ASH_COMM_LEN + 1], name[ASH_NAME_MAX + 1], *text = NULL;
+	unsigned int len = 0, i;
+	int n;
+
+	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(r->comm), r->comm);
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(r->name), r->name);
+	n = asprintf(&text,
+		     "%s|%llu|%llu|%llu|%u|%u|%d|%u|%zu:%s|%zu:%s"
+		     "|%llu|%llu|%llu|%llu|%llu|%llu|%llu|%llu",
+		     prev, (unsigned long long)instance,
+		     (unsigned long long)r->seq, (unsigned long long)r->time_ns,
+		     (unsigned int)r->kind, (unsigned int)r->uid, (int)r->pid,
+		     (unsigned int)r->device, strlen(comm), comm, strlen(name),
+		     name, (unsigned long long)r->old_val[0],
+		     (unsigned long long)r->old_val[1],
+		     (unsigned long long)r->old_val[2],
+		     (unsigned long long)r->old_val[3],
+		     (unsigned long long)r->new_val[0],
+		     (unsigned long long)r->new_val[1],
+		     (unsigned long long)r->new_val[2],
+		     (unsigned long long)r->new_val[3]);
+	if (n < 0)
+		return -1;
+	if (!EVP_Digest(text, (size_t)n, md, &len, EVP_sha256(), NULL)) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	for (i = 0; i < len && 2 * i + 2 < LEDGER_HASH_HEX + 1; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int ledger_audit_next_seq(struct ledger *l, uint64_t instance,
+			  uint64_t *seq, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT MAX(seq) FROM audit WHERE instance = ?1 AND kind != 0",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(l, "cannot read the audit trail", err, errlen);
+	sqlite3_bind_int64(st, 1, s64(instance));
+	rc = sqlite3_step(st);
+	*seq = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ?
+	       col_u64(st, 0) + 1 : 1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_err(l, "cannot read the audit trail", err, errlen);
+	return 0;
+}
+
+static int audit_last_hash(struct ledger *l, char out[LEDGER_HASH_HEX])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memcpy(out, zero_hash, LEDGER_HASH_HEX);
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT hash FROM audit ORDER BY row DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, LEDGER_HASH_HEX, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int audit_insert(sqlite3_stmt *st, uint64_t instance,
+			const struct ash_audit_record *r, char prev[LEDGER_HASH_HEX])
+{
+	char hash[LEDGER_HASH_HEX], comm[ASH_COMM_LEN + 1], name[ASH_NAME_MAX + 1];
+	int i, rc;
+
+	if (audit_hash(prev, instance, r, hash))
+		return -1;
+	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(r->comm), r->comm);
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(r->name), r->name);
+	sqlite3_bind_int64(st, 1, s64(instance));
+	sqlite3_bind_int64(st, 2, s64(r->seq));
+	sqlite3_bind_int64(st, 3, s64(r->time_ns));
+	sqlite3_bind_int64(st, 4, r->kind);
+	sqlite3_bind_int64(st, 5, r->uid);
+	sqlite3_bind_int64(st, 6, r->pid);
+	sqlite3_bind_int64(st, 7, r->device);
+	sqlite3_bind_text(st, 8, comm, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, name, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < 4; i++) {
+		sqlite3_bind_int64(st, 10 + i, s64(r->old_val[i]));
+		sqlite3_bind_int64(st, 14 + i, s64(r->new_val[i]));
+	}
+	sqlite3_bind_text(st, 18, prev, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 19, hash, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	memcpy(prev, hash, LEDGER_HASH_HEX);
+	return 0;
+}
+
+int ledger_audit_append(struct ledger *l, uint64_t instance,
+			const struct ash_audit_record *recs, size_t n,
+			uint64_t lost_from, uint64_t lost_to, char *err,
+			size_t errlen)
+{
+	char prev[LEDGER_HASH_HEX];
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	if (!n && !lost_from)
+		return 0;
+	if (exec_sql(l, "BEGIN IMMEDIATE", "cannot start an audit transaction",
+		     err, errlen))
+		return -1;
+	if (audit_last_hash(l, prev) ||
+	    sqlite3_prepare_v2(l->db,
+			       "INSERT INTO audit (instance, seq, time_ns, kind, uid,"
+			       " pid, device, comm, name, old0, old1, old2, old3,"
+			       " new0, new1, new2, new3, prev, hash) VALUES"
+			       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			       " ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (lost_from) {
+		struct ash_audit_record gap = {
+			.seq = lost_to, .kind = LEDGER_AUDIT_LOST,
+			.old_val = { lost_from }, .new_val = { lost_to },
+		};
+
+		memcpy(gap.comm, "accountd", 8);
+		if (audit_insert(st, instance, &gap, prev))
+			goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (audit_insert(st, instance, &recs[i], prev))
+			goto fail;
+	sqlite3_finalize(st);
+	return exec_sql(l, "COMMIT", "cannot commit the audit records", err,
+			errlen);
+fail:
+	db_err(l, "cannot write the audit trail", err, errlen);
+	sqlite3_finalize(st);
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int ledger_audit_rows(struct ledger *l, struct ledger_audit_row **rows,
+		      size_t *n, char *err, size_t errlen)
+{
+	struct ledger_audit_row *out = NULL;
+	size_t nr = 0, room = 0;
+	sqlite3_stmt *st;
+	int rc, i;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT row, instance, seq, time_ns, kind, uid, pid,"
+			       " device, comm, name, old0, old1, old2, old3, new0,"
+			       " new1, new2, new3, prev, hash FROM audit ORDER BY row",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(l, "cannot read the audit trail", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_audit_row *a;
+		const unsigned char *t;
+
+		if (nr == room) {
+			size_t nroom = room ? 2 * room : 64;
+			struct ledger_audit_row *nrows =
+				realloc(out, nroom * sizeof(*nrows));
+
+			if (!nrows) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			out = nrows;
+			room = nroom;
+		}
+		a = &out[nr++];
+		memset(a, 0, sizeof(*a));
+		a->row = sqlite3_column_int64(st, 0);
+		a->instance = col_u64(st, 1);
+		a->rec.seq = col_u64(st, 2);
+		a->rec.time_ns = col_u64(st, 3);
+		a->rec.kind = (uint32_t)sqlite3_column_int64(st, 4);
+		a->rec.uid = (uint32_t)sqlite3_column_int64(st, 5);
+		a->rec.pid = (int32_t)sqlite3_column_int64(st, 6);
+		a->rec.device = (uint32_t)sqlite3_column_int64(st, 7);
+		/* Fixed fields, NUL-terminated only if shorter, as the
+		 * driver's. */
+		t = sqlite3_column_text(st, 8);
+		if (t)
+			memcpy(a->rec.comm, t, strnlen((const char *)t,
+						       sizeof(a->rec.comm)));
+		t = sqlite3_column_text(st, 9);
+		if (t)
+			memcpy(a->rec.name, t, strnlen((const char *)t,
+						       sizeof(a->rec.name)));
+		for (i = 0; i < 4; i++) {
+			a->rec.old_val[i] = col_u64(st, 10 + i);
+			a->rec.new_val[i] = col_u64(st, 14 + i);
+		}
+		t = sqlite3_column_text(st, 18);
+		snprintf(a->prev, sizeof(a->prev), "%s", t ? (const char *)t : "");
+		t = sqlite3_column_text(st, 19);
+		snprintf(a->hash, sizeof(a->hash), "%s", t ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(out);
+		set_err(err, errlen, "cannot read the audit trail: %s",
+			rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(l->db));
+		return -1;
+	}
+	*rows = out;
+	*n = nr;
+	return 0;
+}
+
+int ledger_audit_verify(struct ledger *l, size_t *n,
+			char head[LEDGER_HASH_HEX], char *err, size_t errlen)
+{
+	char prev[LEDGER_HASH_HEX], want[LEDGER_HASH_HEX];
+	struct ledger_audit_row *rows;
+	int ret = 0;
+	size_t i;
+
+	if (ledger_audit_rows(l, &rows, n, err, errlen))
+		return -1;
+	memcpy(prev, zero_hash, LEDGER_HASH_HEX);
+	for (i = 0; i < *n; i++) {
+		const struct ledger_audit_row *a = &rows[i];
+
+		if (strcmp(a->prev, prev) ||
+		    (i && a->row != rows[i - 1].row + 1) || (!i && a->row != 1)) {
+			set_err(err, errlen,
+				"the chain breaks before row %lld (seq %llu): a row was removed or inserted there",
+				(long long)a->row, (unsigned long long)a->rec.seq);
+			ret = 1;
+			break;
+		}
+		if (audit_hash(a->prev, a->instance, &a->rec, want)) {
+			set_err(err, errlen, "cannot compute a hash");
+			ret = -1;
+			break;
+		}
+		if (strcmp(want, a->hash)) {
+			set_err(err, errlen,
+				"row %lld (seq %llu) was changed: its hash is not that of its fields",
+				(long long)a->row, (unsigned long long)a->rec.seq);
+			ret = 1;
+			break;
+		}
+		memcpy(prev, a->hash, LEDGER_HASH_HEX);
+	}
+	memcpy(head, prev, LEDGER_HASH_HEX);
+	free(rows);
+	return ret;
 }

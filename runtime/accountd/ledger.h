@@ -141,4 +141,57 @@ int ledger_query(struct ledger *l, const struct ledger_query *q,
 		 struct ledger_row **rows, size_t *n, char *err,
 		 size_t errlen);
 
+/* --- the audit trail ------------------------------------------------------ */
+
+/* ledger_audit_row.kind of a row that says records were lost: the driver
+ * kept no more (the daemon was not reading); old_val[0]..new_val[0] are
+ * their seqs. */
+#define LEDGER_AUDIT_LOST 0
+
+/* A SHA-256 in hex, and its NUL. */
+#define LEDGER_HASH_HEX 65
+
+/**
+ * struct ledger_audit_row - an audit record as the ledger keeps it
+ * @row: its place in the chain, 1, 2, ...
+ * @instance: the module load it came from.
+ * @rec: the driver's record (kind LEDGER_AUDIT_LOST: a gap).
+ * @prev: the hash of the row before (zeros for the first).
+ * @hash: SHA-256 of @prev and the row's fields.
+ */
+struct ledger_audit_row {
+	int64_t row;
+	uint64_t instance;
+	struct ash_audit_record rec;
+	char prev[LEDGER_HASH_HEX];
+	char hash[LEDGER_HASH_HEX];
+};
+
+/* The seq to read from next for @instance: 1 past the last one kept. */
+int ledger_audit_next_seq(struct ledger *l, uint64_t instance,
+			  uint64_t *seq, char *err, size_t errlen);
+
+/*
+ * ledger_audit_append() - chain @n records of @instance onto the trail,
+ * after a LEDGER_AUDIT_LOST row for seqs @lost_from..@lost_to if
+ * @lost_from.  All or nothing.  Return: 0, or -1 with @err.
+ */
+int ledger_audit_append(struct ledger *l, uint64_t instance,
+			const struct ash_audit_record *recs, size_t n,
+			uint64_t lost_from, uint64_t lost_to, char *err,
+			size_t errlen);
+
+/* Every row, in chain order, into a malloc'ed array.  0, or -1 with @err. */
+int ledger_audit_rows(struct ledger *l, struct ledger_audit_row **rows,
+		      size_t *n, char *err, size_t errlen);
+
+/*
+ * ledger_audit_verify() - recompute the chain: 0 if every row's hash is
+ * that of its fields and of the row before (*@head the last hash, *@n the
+ * rows); 1 with one sentence in @err naming the first row changed, or
+ * where rows were removed or inserted; -1 if it cannot be read.
+ */
+int ledger_audit_verify(struct ledger *l, size_t *n,
+			char head[LEDGER_HASH_HEX], char *err, size_t errlen);
+
 #endif /* ACCELSHARE_LEDGER_H */

@@ -59,6 +59,12 @@ static const char usage_text[] =
 "    start it again: it sees that the module was loaded again and takes\n"
 "    the new counters from zero.  A ledger that did not exist is started\n"
 "    with the counters as they are: what was used before is not billed.\n\n"
+"    With every interval it also copies the driver's audit trail (every\n"
+"    change to partitions and devices, engines attaching, detaching and\n"
+"    dying, job timeouts, bans, reclaim kills: who, when, before and\n"
+"    after) into the ledger, each record chained to the one before by a\n"
+"    SHA-256 hash; `ashctl audit` lists it and `ashctl audit verify`\n"
+"    finds a record changed, removed or inserted.\n\n"
 "    The peak charge of a row is the highest seen at the samples taken\n"
 "    every --sample seconds and at the interval's ends: a peak shorter\n"
 "    than that can be missed.  The integrals are not sampled.\n\n"
@@ -298,7 +304,51 @@ oom:
 
 static struct scrape_source scrape = { .fd = -1 };
 
-static int record(struct ledger *l, struct reading *r)
+/*
+ * The driver's audit records since the last ones the ledger has, chained
+ * onto its trail; a gap (the driver keeps the last ASH_AUDIT_KEPT) is
+ * recorded as one.
+ */
+static int audit_pull(int fd, struct ledger *l)
+{
+	static struct ash_audit_record recs[ASH_AUDIT_READ_MAX];
+	char err[LEDGER_ERR_MAX];
+	struct ash_audit_read r;
+	uint64_t from, lost;
+
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		if (ioctl(fd, ASH_CTL_AUDIT_READ, &r))
+			goto fail_ioctl;
+		if (ledger_audit_next_seq(l, r.instance, &from, err, sizeof(err)))
+			goto fail;
+		memset(&r, 0, sizeof(r));
+		r.from_seq = from;
+		r.nr_records = ASH_AUDIT_READ_MAX;
+		r.records = (uintptr_t)recs;
+		if (ioctl(fd, ASH_CTL_AUDIT_READ, &r))
+			goto fail_ioctl;
+		lost = r.first_seq > from ? from : 0;
+		if (lost)
+			fprintf(stderr, PROG ": audit records %llu to %llu were lost (the driver keeps the last %u).\n",
+				(unsigned long long)from,
+				(unsigned long long)r.first_seq - 1,
+				(unsigned int)ASH_AUDIT_KEPT);
+		if (ledger_audit_append(l, r.instance, recs, r.nr_records, lost,
+					r.first_seq - 1, err, sizeof(err)))
+			goto fail;
+		if (r.nr_records < ASH_AUDIT_READ_MAX)
+			return 0;
+	}
+fail_ioctl:
+	fprintf(stderr, PROG ": cannot read the audit trail: %s.\n", strerror(errno));
+	return -1;
+fail:
+	fprintf(stderr, PROG ": %s.\n", err);
+	return -1;
+}
+
+static int record(struct ledger *l, struct reading *r, int fd)
 {
 	struct ledger_record_stats st;
 	char err[LEDGER_ERR_MAX];
@@ -310,6 +360,8 @@ static int record(struct ledger *l, struct reading *r)
 		return -1;
 	}
 	atomic_store(&scrape.last_record_ns, now);
+	if (audit_pull(fd, l))
+		return -1;
 	if (st.baseline)
 		fprintf(stderr, PROG ": new ledger: counters noted as its start.\n");
 	if (st.reloaded)
@@ -424,7 +476,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (once) {
-		ret = read_all(fd, r) || record(l, r) ? 1 : 0;
+		ret = read_all(fd, r) || record(l, r, fd) ? 1 : 0;
 		goto out;
 	}
 	fprintf(stderr, PROG ": recording to %s every %llu s (peaks sampled every %llu s).\n",
@@ -439,7 +491,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": serving http://%s/metrics.\n", listen);
 	}
 	/* The first record starts the ledger or closes the time it was down. */
-	if (read_all(fd, r) || record(l, r))
+	if (read_all(fd, r) || record(l, r, fd))
 		goto out;
 	next_record = clock_ns(CLOCK_MONOTONIC) + (int64_t)interval * 1000000000;
 	while (!stop) {
@@ -459,7 +511,7 @@ int main(int argc, char **argv)
 			ledger_observe(l, r->devs, r->n);
 			continue;
 		}
-		if (record(l, r))
+		if (record(l, r, fd))
 			goto out;
 		next_record += (int64_t)interval * 1000000000;
 		if (next_record < clock_ns(CLOCK_MONOTONIC))
@@ -467,7 +519,7 @@ int main(int argc, char **argv)
 				      (int64_t)interval * 1000000000;
 	}
 	/* The last interval, up to now: nothing used is left unrecorded. */
-	ret = read_all(fd, r) || record(l, r) ? 1 : 0;
+	ret = read_all(fd, r) || record(l, r, fd) ? 1 : 0;
 	if (!ret)
 		fprintf(stderr, PROG ": stopped; the last interval is recorded.\n");
 out:

@@ -9,4 +9,4 @@ UNIT_ALL_OBJS += $(call unit_objs,$(UNIT_LEDGER_SRCS))
 $(UNIT_DIR)/obj/tests/unit/test_ledger.o: UNIT_CFLAGS += -Iruntime/accountd
 
 $(UNIT_DIR)/test_ledger: $(call unit_objs,$(UNIT_LEDGER_SRCS))
-	$(CC) $(UNIT_LDFLAGS) -o $@ $^ -lsqlite3 -lcmocka
+	$(CC) $(UNIT_LDFLAGS) -o $@ $^ -lsqlite3 -lcrypto -lcmocka

@@ -465,6 +465,36 @@ static void usage_options(void **state)
 	USAGE_ERR("unexpected argument \"acme\"", "usage", "acme");
 }
 
+static void audit_options(void **state)
+{
+	struct audit_opts o;
+
+	(void)state;
+	assert_int_equal(args_audit_parse(ARGC("audit"), ARGV("audit"), &o, err,
+					  sizeof(err)), 0);
+	assert_false(o.verify || o.json || o.db);
+	assert_int_equal(args_audit_parse(ARGC("audit", "--json", "--db", "x"),
+					  ARGV("audit", "--json", "--db", "x"), &o,
+					  err, sizeof(err)), 0);
+	assert_true(o.json && !strcmp(o.db, "x"));
+	assert_int_equal(args_audit_parse(ARGC("audit", "verify", "--db", "y"),
+					  ARGV("audit", "verify", "--db", "y"), &o,
+					  err, sizeof(err)), 0);
+	assert_true(o.verify && !strcmp(o.db, "y"));
+	assert_int_equal(args_audit_parse(ARGC("audit", "check"),
+					  ARGV("audit", "check"), &o, err,
+					  sizeof(err)), -1);
+	assert_non_null(strstr(err, "audit takes no argument but verify, not \"check\""));
+	assert_int_equal(args_audit_parse(ARGC("audit", "verify", "--json"),
+					  ARGV("audit", "verify", "--json"), &o, err,
+					  sizeof(err)), -1);
+	assert_non_null(strstr(err, "audit verify takes no --json"));
+	assert_int_equal(args_audit_parse(ARGC("audit", "verify", "x"),
+					  ARGV("audit", "verify", "x"), &o, err,
+					  sizeof(err)), -1);
+	assert_non_null(strstr(err, "unexpected argument \"x\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +509,7 @@ int main(void)
 		cmocka_unit_test(device_set),
 		cmocka_unit_test(output_option),
 		cmocka_unit_test(usage_options),
+		cmocka_unit_test(audit_options),
 	};
 
 	return cmocka_run_group_tests_name("ashctl args", tests, NULL, NULL);

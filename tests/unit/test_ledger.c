@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "ledger.h"
 
@@ -610,6 +611,142 @@ static void test_random_histories(void **state)
 	check_books(f);
 }
 
+/* --- the audit trail ------------------------------------------------------ */
+
+static struct ash_audit_record audit_rec(uint64_t seq, uint32_t kind,
+					 const char *name, uint64_t was,
+					 uint64_t now)
+{
+	struct ash_audit_record r = {
+		.seq = seq, .time_ns = 1796281200ULL * SEC + seq, .kind = kind,
+		.uid = 0, .pid = 4242, .device = 0,
+		.old_val = { was }, .new_val = { now },
+	};
+
+	snprintf(r.comm, sizeof(r.comm), "ashctl");
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return r;
+}
+
+/* Five records of one instance, chained. */
+static void audit_fill(struct fixture *f)
+{
+	struct ash_audit_record recs[5];
+	char err[LEDGER_ERR_MAX];
+	uint64_t next;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		recs[i] = audit_rec((uint64_t)i + 1, ASH_AUDIT_PART_SET, "acme",
+				    64 << 20, (uint64_t)(16 + i) << 20);
+	assert_int_equal(ledger_audit_next_seq(f->l, 7, &next, err, sizeof(err)), 0);
+	assert_int_equal(next, 1);
+	assert_int_equal(ledger_audit_append(f->l, 7, recs, 3, 0, 0, err,
+					     sizeof(err)), 0);
+	assert_int_equal(ledger_audit_next_seq(f->l, 7, &next, err, sizeof(err)), 0);
+	assert_int_equal(next, 4);
+	assert_int_equal(ledger_audit_append(f->l, 7, recs + 3, 2, 0, 0, err,
+					     sizeof(err)), 0);
+}
+
+/* Runs @sql on the ledger's file behind the ledger's back. */
+static void tamper(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void verify_says(struct fixture *f, int want, const char *needle)
+{
+	char err[LEDGER_ERR_MAX] = "", head[LEDGER_HASH_HEX];
+	size_t n;
+
+	assert_int_equal(ledger_audit_verify(f->l, &n, head, err, sizeof(err)),
+			 want);
+	if (needle && !strstr(err, needle))
+		fail_msg("verify said \"%s\", not \"%s\"", err, needle);
+}
+
+static void test_audit_chain_intact(void **state)
+{
+	struct fixture *f = *state;
+	char err[LEDGER_ERR_MAX], head[LEDGER_HASH_HEX];
+	struct ledger_audit_row *rows;
+	struct ash_audit_record r;
+	uint64_t next;
+	size_t n;
+
+	audit_fill(f);
+	assert_int_equal(ledger_audit_verify(f->l, &n, head, err, sizeof(err)), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(strlen(head), 64);
+	/* A gap the driver reports, then a new instance from 1. */
+	r = audit_rec(9000, ASH_AUDIT_ENGINE_ATTACH, "host", 0, 77);
+	assert_int_equal(ledger_audit_append(f->l, 7, &r, 1, 6, 8999, err,
+					     sizeof(err)), 0);
+	r = audit_rec(1, ASH_AUDIT_PART_CREATE, "acme", 0, 1 << 20);
+	assert_int_equal(ledger_audit_append(f->l, 8, &r, 1, 0, 0, err,
+					     sizeof(err)), 0);
+	assert_int_equal(ledger_audit_next_seq(f->l, 7, &next, err, sizeof(err)), 0);
+	assert_int_equal(next, 9001);
+	assert_int_equal(ledger_audit_next_seq(f->l, 8, &next, err, sizeof(err)), 0);
+	assert_int_equal(next, 2);
+	assert_int_equal(ledger_audit_rows(f->l, &rows, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(rows[5].rec.kind, LEDGER_AUDIT_LOST);
+	assert_int_equal(rows[5].rec.old_val[0], 6);
+	assert_int_equal(rows[5].rec.new_val[0], 8999);
+	assert_string_equal(rows[0].prev, "0000000000000000000000000000000000000000000000000000000000000000");
+	assert_string_equal(rows[1].prev, rows[0].hash);
+	assert_string_equal(rows[6].rec.comm, "ashctl");
+	assert_int_equal(rows[6].rec.pid, 4242);
+	free(rows);
+	/* Reopened (the daemon restarted): still intact. */
+	restart(f);
+	verify_says(f, 0, NULL);
+}
+
+static void test_audit_tamper_changed(void **state)
+{
+	struct fixture *f = *state;
+
+	audit_fill(f);
+	tamper(f, "UPDATE audit SET new0 = 1 WHERE row = 3");
+	verify_says(f, 1, "row 3 (seq 3) was changed");
+	/* Even with its hash recomputed by hand to another value. */
+	tamper(f, "UPDATE audit SET new0 = (SELECT new0 FROM audit WHERE row = 2), hash = 'x' WHERE row = 3");
+	verify_says(f, 1, "row 3 (seq 3) was changed");
+}
+
+static void test_audit_tamper_removed(void **state)
+{
+	struct fixture *f = *state;
+
+	audit_fill(f);
+	tamper(f, "DELETE FROM audit WHERE row = 2");
+	verify_says(f, 1, "the chain breaks before row 3 (seq 3)");
+}
+
+static void test_audit_tamper_inserted(void **state)
+{
+	struct fixture *f = *state;
+
+	audit_fill(f);
+	/* A record slipped in as row 3, the later ones moved down, its prev
+	 * that of row 2, its own hash correct: the row after it breaks. */
+	tamper(f, "UPDATE audit SET row = row + 10 WHERE row >= 3;"
+		  "UPDATE audit SET row = row - 9 WHERE row >= 13;"
+		  "INSERT INTO audit SELECT 3, instance, 99, time_ns, kind, uid, pid,"
+		  " device, comm, name, old0, old1, old2, old3, 1, new1, new2, new3,"
+		  " hash, 'forged' FROM audit WHERE row = 2;");
+	verify_says(f, 1, NULL);
+	/* The last row dropped and the rest intact is not detectable from
+	 * the ledger alone: verify's head hash is what tells it. */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +758,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_query_sums_and_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_histories, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_chain_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_inserted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

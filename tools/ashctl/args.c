@@ -803,3 +803,62 @@ int args_usage_parse(int argc, char **argv, int64_t now_ns,
 	}
 	return 0;
 }
+
+int args_audit_parse(int argc, char **argv, struct audit_opts *o, char *err,
+		     size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool seen_db = false;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			o->help = true;
+			return 0;
+		case OPT_DB:
+			if (once(&seen_db, "--db", err, errlen))
+				return -1;
+			o->db = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 bad_option(argv));
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option \"%s\" for audit",
+				 bad_option(argv));
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind], "verify")) {
+			snprintf(err, errlen,
+				 "audit takes no argument but verify, not \"%s\"",
+				 argv[optind]);
+			return -1;
+		}
+		o->verify = true;
+		if (optind + 1 < argc) {
+			snprintf(err, errlen, "unexpected argument \"%s\"",
+				 argv[optind + 1]);
+			return -1;
+		}
+	}
+	if (o->verify && o->json) {
+		snprintf(err, errlen, "audit verify takes no --json");
+		return -1;
+	}
+	return 0;
+}

@@ -200,4 +200,21 @@ int args_time_parse(const char *opt, const char *s, int64_t now_ns,
 int args_usage_parse(int argc, char **argv, int64_t now_ns,
 		     struct usage_opts *o, char *err, size_t errlen);
 
+/**
+ * struct audit_opts - "audit [verify]", parsed
+ * @db: --db PATH, or NULL for the default ledger.
+ * @verify: the verify subcommand.
+ * @json: --json (listing only).
+ * @help: --help was given; nothing else is meaningful.
+ */
+struct audit_opts {
+	const char *db;
+	bool verify, json, help;
+};
+
+/* args_audit_parse() - parse "audit" (@argv[0]).  Return: 0, or -1 with
+ * @err. */
+int args_audit_parse(int argc, char **argv, struct audit_opts *o, char *err,
+		     size_t errlen);
+
 #endif /* ACCELSHARE_ASHCTL_ARGS_H */

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		{ "cdi", cmd_cdi },
 		{ "top", cmd_top },
 		{ "usage", cmd_usage },
+		{ "audit", cmd_audit },
 		{ "apply", cmd_apply },
 		{ "export", cmd_export },
 		{ "help", cmd_help },
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr,
-			"ashctl: a command is needed: status, partition, device, contexts, top, usage, apply, export, cdi or help.\n");
+			"ashctl: a command is needed: status, partition, device, contexts, top, usage, audit, apply, export, cdi or help.\n");
 		return EXIT_USAGE;
 	}
 	if (is_help(argv[1])) {
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
 			ret = c->run(argc - 1, argv + 1);
 	if (ret < 0) {
 		fprintf(stderr,
-			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, usage, apply, export, cdi or help).\n",
+			"ashctl: unknown command \"%s\" (expected status, partition, device, contexts, top, usage, audit, apply, export, cdi or help).\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

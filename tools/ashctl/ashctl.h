@@ -26,6 +26,7 @@ int cmd_device_set(int argc, char **argv);
 int cmd_cdi(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_usage(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

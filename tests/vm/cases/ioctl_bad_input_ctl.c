@@ -325,7 +325,7 @@ static void sweep_unknown(void)
 	struct ash_partition_info pi;
 	uint8_t buf[512];
 	struct { const char *name; unsigned long cmd; } bad[] = {
-		{ "nr 0x4c (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4c, struct ash_device_info) },
+		{ "nr 0x4d (after the last ctl ioctl)", _IOWR(ASH_IOC_MAGIC, 0x4d, struct ash_device_info) },
 		{ "nr 0x3f", _IOWR(ASH_IOC_MAGIC, 0x3f, struct ash_device_info) },
 		{ "nr 0xff", _IOWR(ASH_IOC_MAGIC, 0xff, struct ash_device_info) },
 		{ "magic 'x', nr 0x40", _IOWR('x', 0x40, struct ash_device_info) },

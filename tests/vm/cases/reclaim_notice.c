@@ -14,7 +14,9 @@
  *    deadline;
  *  - --then none: past the deadline the tenant lives, over its cap, its
  *    allocations -EDQUOT and POLLPRI still set; raising the cap ends it;
- *  - a cap lowered without --deadline notifies with no deadline.
+ *  - a cap lowered without --deadline notifies with no deadline;
+ *  - the kill is in the audit trail, by the driver, with the pid, what it
+ *    held and the excess.
  */
 #include "vtexec.h"
 
@@ -112,6 +114,33 @@ static void set_cap(const char *args)
 	printf("ashctl partition set %s %s: %s", PART, args, out);
 }
 
+/* The driver's audit trail has the kill, by the driver itself. */
+static void expect_kill_audited(pid_t victim)
+{
+	static struct ash_audit_record recs[ASH_AUDIT_READ_MAX];
+	struct ash_audit_read rd = { .from_seq = 1,
+				     .nr_records = ASH_AUDIT_READ_MAX,
+				     .records = (uintptr_t)recs };
+	bool found = false;
+	uint32_t i;
+
+	REQUIRE_OK(vt_ioctl(vt_ctl, ASH_CTL_AUDIT_READ, &rd), "AUDIT_READ");
+	for (i = 0; i < rd.nr_records; i++)
+		if (recs[i].kind == ASH_AUDIT_RECLAIM_KILL &&
+		    recs[i].new_val[0] == (uint64_t)victim) {
+			found = true;
+			EXPECT(!recs[i].pid && !strcmp(recs[i].comm, "accelshare") &&
+			       !strcmp(recs[i].name, PART) &&
+			       recs[i].new_val[1] == 32 * MiB &&
+			       recs[i].new_val[2] == 12 * MiB,
+			       "RECLAIM_KILL record: by pid %d %s, of %s, %llu bytes, %llu over",
+			       recs[i].pid, recs[i].comm, recs[i].name,
+			       (unsigned long long)recs[i].new_val[1],
+			       (unsigned long long)recs[i].new_val[2]);
+		}
+	EXPECT(found, "no RECLAIM_KILL audit record of pid %d", (int)victim);
+}
+
 static bool alive(pid_t pid)
 {
 	return kill(pid, 0) == 0;
@@ -167,6 +196,7 @@ int main(void)
 	EXPECT(alive(big) && alive(small), "a tenant was killed before the deadline");
 	EXPECT_EQ(vt_part(PART).mem_used, 36 * MiB, "memory taken before the deadline");
 	EXPECT_EQ(vt_wait(big), 128 + SIGKILL, "the largest holder at the deadline");
+	expect_kill_audited(big);
 	usleep(300 * 1000);
 	EXPECT(alive(small), "the small holder was killed too");
 	EXPECT_EQ(vt_part(PART).mem_used, 4 * MiB, "memory after the kill");
