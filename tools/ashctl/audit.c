@@ -243,7 +243,6 @@ static struct json_object *json_row(const struct ledger_audit_row *a)
 static int print_json(const struct ledger_audit_row *rows, size_t n)
 {
 	struct json_object *arr = json_object_new_array();
-	int ret = EXIT_OK;
 	size_t i;
 
 	for (i = 0; arr && i < n; i++)
@@ -251,16 +250,7 @@ static int print_json(const struct ledger_audit_row *rows, size_t n)
 			json_object_put(arr);
 			arr = NULL;
 		}
-	if (!arr) {
-		fprintf(stderr, "ashctl: out of memory building JSON.\n");
-		return EXIT_FAIL;
-	}
-	if (puts(json_object_to_json_string_ext(arr,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-		ret = EXIT_FAIL;
-	json_object_put(arr);
-	return ret;
+	return json_print(arr);
 }
 
 int cmd_audit(int argc, char **argv)

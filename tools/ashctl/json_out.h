@@ -16,4 +16,8 @@ int json_set(struct json_object *obj, const char *key,
 /* The same for appending @val to the array @arr. */
 int json_append(struct json_object *arr, struct json_object *val);
 
+/* Prints @obj (NULL: a failed build, said as such) pretty on stdout and
+ * releases it; EXIT_OK or EXIT_FAIL. */
+int json_print(struct json_object *obj);
+
 #endif /* ACCELSHARE_ASHCTL_JSON_OUT_H */

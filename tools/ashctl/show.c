@@ -184,22 +184,6 @@ static const char *kind_name(uint32_t kind)
 	}
 }
 
-static int print_json(struct json_object *obj)
-{
-	int ret = EXIT_OK;
-
-	if (!obj) {
-		fprintf(stderr, "ashctl: out of memory building JSON.\n");
-		return EXIT_FAIL;
-	}
-	if (puts(json_object_to_json_string_ext(obj,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-		ret = EXIT_FAIL;
-	json_object_put(obj);
-	return ret;
-}
-
 /* As json_set(), but @key is null where @present is false. */
 static int json_set_opt(struct json_object *obj, const char *key,
 			bool present, struct json_object *(*make)(const void *),
@@ -734,7 +718,7 @@ int cmd_status(int argc, char **argv)
 			json_object_put(obj);
 			obj = NULL;
 		}
-		ret = print_json(obj);
+		ret = json_print(obj);
 		goto out;
 	}
 	for (i = 0; i < ndevs; i++)
@@ -766,7 +750,7 @@ int cmd_partition_list(int argc, char **argv)
 		ctl_error("cannot list partitions", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(parts, n, json_partition));
+		ret = json_print(json_array(parts, n, json_partition));
 	} else {
 		ret = print_partitions(parts, n, o.wide ? VIEW_WIDE : VIEW_LIST);
 	}
@@ -822,7 +806,7 @@ int cmd_contexts(int argc, char **argv)
 		ctl_error("cannot list contexts", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(ctxs, n, json_context));
+		ret = json_print(json_array(ctxs, n, json_context));
 	} else {
 		ret = print_contexts(ctxs, n);
 	}
@@ -893,7 +877,7 @@ int cmd_device_list(int argc, char **argv)
 		ctl_error("cannot list devices", ret);
 		ret = EXIT_FAIL;
 	} else if (o.json) {
-		ret = print_json(json_array(devs, n, json_device));
+		ret = json_print(json_array(devs, n, json_device));
 	} else {
 		ret = print_devices(devs, n);
 	}
